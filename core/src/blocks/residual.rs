@@ -1,0 +1,49 @@
+//! The chapter's residual block (He et al., 2016, <https://arxiv.org/abs/1512.03385>):
+//! two 3×3 convolutions with batch norm on the main path, an identity or 1×1-conv shortcut,
+//! and a ReLU after the sum.
+
+use core::marker::PhantomData;
+
+use dfdx::nn::builders::{BatchNorm2D, GeneralizedResidual, ReLU};
+use dfdx::prelude::*;
+
+use super::{Identity, Shortcut};
+use crate::nn::builders::Conv2D;
+
+/// The residual block of d2l's ResNet chapter, as a type:
+/// `ReLU(BN(conv3x3(ReLU(BN(conv3x3/S(x))))) + shortcut(x))`.
+///
+/// `Residual<3, 3>` is the chapter's `Residual(3, 3)`;
+/// `Residual<3, 6, 2, Conv1x1>` is `Residual(3, 6, use_1x1conv=True, strides=2)`.
+/// A shortcut that cannot match the main path (an identity with `I != O` or `S != 1`) does
+/// not compile.
+///
+/// # Shapes
+/// (N, I, H, W) → (N, O, H', W'): H' is H for stride 1, `Half<H>` (⌈H/2⌉) for stride 2.
+///
+/// ```
+/// use resnet_core::prelude::*;
+/// let dev = Cpu::default();
+/// let blk = dev.build_module::<Residual<3, 6, 2, Conv1x1>, f32>();
+/// let x: Tensor<(usize, Const<3>, usize, usize), f32, _> = dev.sample_normal_like(&(4, Const, 6, 6));
+/// let y = blk.forward(x);
+/// assert_eq!(y.shape().concrete(), [4, 6, 3, 3]);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Residual<const I: usize, const O: usize, const S: usize = 1, Sc: Shortcut<I, O, S> = Identity>(
+    PhantomData<Sc>,
+);
+
+/// The main path of [`Residual`]: conv3x3/S → BN → ReLU → conv3x3 → BN.
+pub type ResidualMain<const I: usize, const O: usize, const S: usize> =
+    (Conv2D<I, O, 3, S, 1>, BatchNorm2D<O>, ReLU, Conv2D<O, O, 3, 1, 1>, BatchNorm2D<O>);
+
+impl<const I: usize, const O: usize, const S: usize, Sc, D> BuildOnDevice<D, f32> for Residual<I, O, S, Sc>
+where
+    D: Device<f32>,
+    Sc: Shortcut<I, O, S>,
+    Sc::Builder: BuildOnDevice<D, f32>,
+{
+    type Built =
+        <(GeneralizedResidual<ResidualMain<I, O, S>, Sc::Builder>, ReLU) as BuildOnDevice<D, f32>>::Built;
+}

@@ -1,0 +1,110 @@
+//! A ResNet stage: one special first block, then `N - 1` identical blocks; d2l's
+//! `resnet_block` (and torchvision's `layerK`).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::marker::PhantomData;
+
+use dfdx::prelude::*;
+
+use crate::blocks::{Conv1x1, Residual};
+
+/// A stage of `N` blocks: `First`, then `N - 1` copies of `Rest` (all builders). `N ≥ 1`.
+///
+/// # Shapes
+/// Those of `First`; `Rest` must map `First`'s output shape to itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stage<First, Rest, const N: usize>(PhantomData<(First, Rest)>);
+
+/// d2l's `resnet_block(I, O, N)`: a stride-2 `Residual` with a 1×1-conv shortcut from `I`
+/// to `O` channels, then `N - 1` `Residual<O, O>`.
+pub type ResnetBlock<const I: usize, const O: usize, const N: usize> =
+    Stage<Residual<I, O, 2, Conv1x1>, Residual<O, O>, N>;
+
+/// d2l's `resnet_block(C, C, N, first_block=True)`: `N` identity-shortcut `Residual<C, C>`.
+pub type FirstResnetBlock<const C: usize, const N: usize> = Stage<Residual<C, C>, Residual<C, C>, N>;
+
+impl<First, Rest, D, const N: usize> BuildOnDevice<D, f32> for Stage<First, Rest, N>
+where
+    D: Device<f32>,
+    First: BuildOnDevice<D, f32>,
+    Rest: BuildOnDevice<D, f32>,
+{
+    type Built = StageModule<First::Built, Rest::Built, N>;
+}
+
+/// A built [`Stage`]: parameters are named `0.*` (the first block) to `{N-1}.*`, as in a
+/// PyTorch `nn.Sequential`.
+#[derive(Debug, Clone)]
+pub struct StageModule<First, Rest, const N: usize> {
+    /// The first block (the one that may change channels and stride).
+    pub first: First,
+    /// The `N - 1` blocks after it.
+    pub rest: Vec<Rest>,
+}
+
+impl<First, Rest, const N: usize> StageModule<First, Rest, N> {
+    /// Evaluated (at compile time) by every forward: a stage has at least one block.
+    const NOT_EMPTY: () = assert!(N >= 1, "a Stage needs N >= 1 blocks");
+}
+
+impl<First, Rest, E, D, const N: usize> TensorCollection<E, D> for StageModule<First, Rest, N>
+where
+    E: Dtype,
+    D: Device<E>,
+    First: TensorCollection<E, D>,
+    Rest: TensorCollection<E, D>,
+{
+    type To<E2: Dtype, D2: Device<E2>> = StageModule<First::To<E2, D2>, Rest::To<E2, D2>, N>;
+
+    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        let names: Vec<String> = (1..N).map(|i| format!("{i}")).collect();
+        let rest = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Self::module(name, move |s| &s.rest[i], move |s| &mut s.rest[i]))
+            .collect::<Vec<_>>();
+        visitor.visit_fields((Self::module("0", |s| &s.first, |s| &mut s.first), rest), |(first, rest)| {
+            StageModule { first, rest }
+        })
+    }
+}
+
+impl<X, First, Rest, const N: usize> Module<X> for StageModule<First, Rest, N>
+where
+    First: Module<X>,
+    Rest: Module<First::Output, Output = First::Output, Error = First::Error>,
+{
+    type Output = First::Output;
+    type Error = First::Error;
+
+    fn try_forward(&self, x: X) -> Result<Self::Output, Self::Error> {
+        let () = Self::NOT_EMPTY;
+        let mut y = self.first.try_forward(x)?;
+        for block in &self.rest {
+            y = block.try_forward(y)?;
+        }
+        Ok(y)
+    }
+}
+
+impl<X, First, Rest, const N: usize> ModuleMut<X> for StageModule<First, Rest, N>
+where
+    First: ModuleMut<X>,
+    Rest: ModuleMut<First::Output, Output = First::Output, Error = First::Error>,
+{
+    type Output = First::Output;
+    type Error = First::Error;
+
+    fn try_forward_mut(&mut self, x: X) -> Result<Self::Output, Self::Error> {
+        let () = Self::NOT_EMPTY;
+        let mut y = self.first.try_forward_mut(x)?;
+        for block in &mut self.rest {
+            y = block.try_forward_mut(y)?;
+        }
+        Ok(y)
+    }
+}

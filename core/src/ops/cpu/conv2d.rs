@@ -1,0 +1,170 @@
+//! The fast CPU convolution: im2col + `gemm` over groups of images, forward and backward,
+//! and its registration as a differentiable dfdx op on [`Cpu`].
+
+use alloc::vec;
+
+use dfdx::prelude::*;
+use rayon::prelude::*;
+
+use super::gemm::{sgemm, MatRef};
+use super::im2col::{col2im_add, im2col};
+use super::{restore, take};
+use crate::ops::{Conv2dKernel, Geometry2d};
+
+/// Floats of scratch (im2col matrix) one group of images may use: 16 MiB.
+const GROUP_BUDGET: usize = 1 << 22;
+
+/// Images per group: as many as fit the scratch budget, at least one.
+fn group_size(g: &Geometry2d) -> usize {
+    let per_image = g.patch_len().max(g.out_channels) * g.out_plane();
+    (GROUP_BUDGET / per_image.max(1)).clamp(1, g.batch.max(1))
+}
+
+/// `y = conv(x, weight) + bias`.
+///
+/// # Shapes
+/// `x`: (N, C, H, W), `weight`: (O, C, K, K), `bias`: (O,), `y`: (N, O, OH, OW).
+pub fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geometry2d, y: &mut [f32]) {
+    let (ckk, plane_out, o) = (g.patch_len(), g.out_plane(), g.out_channels);
+    let (img_in, img_out) = (g.in_channels * g.in_plane(), o * plane_out);
+    if g.output_len() == 0 {
+        return;
+    }
+    let group = group_size(g);
+    let mut cols = vec![0.0f32; ckk * group * plane_out];
+    let mut product = vec![0.0f32; o * group * plane_out];
+    for first in (0..g.batch).step_by(group) {
+        let count = group.min(g.batch - first);
+        let row_len = count * plane_out;
+        let cols = &mut cols[..ckk * row_len];
+        let product = &mut product[..o * row_len];
+        im2col(&x[first * img_in..][..count * img_in], g, count, cols);
+        sgemm(
+            [o, ckk, row_len],
+            MatRef::rows(weight, ckk),
+            MatRef::rows(cols, row_len),
+            product,
+            false,
+            true,
+        );
+        // product is (O, count, OH·OW); y wants (count, O, OH·OW).
+        y[first * img_out..][..count * img_out].par_chunks_mut(plane_out).enumerate().for_each(
+            |(no, out)| {
+                let (n, oc) = (no / o, no % o);
+                out.copy_from_slice(&product[oc * row_len + n * plane_out..][..plane_out]);
+                if let Some(b) = bias {
+                    out.iter_mut().for_each(|v| *v += b[oc]);
+                }
+            },
+        );
+    }
+}
+
+/// Accumulates the gradients of a convolution given the output gradient `gy`:
+/// `gx += ∂L/∂x`, `gw += ∂L/∂weight`, `gb += ∂L/∂bias`.
+///
+/// # Shapes
+/// `x`, `gx`: (N, C, H, W); `weight`, `gw`: (O, C, K, K); `gb`: (O,); `gy`: (N, O, OH, OW).
+pub fn backward(
+    x: &[f32],
+    weight: &[f32],
+    g: &Geometry2d,
+    gy: &[f32],
+    gx: &mut [f32],
+    gw: &mut [f32],
+    mut gb: Option<&mut [f32]>,
+) {
+    let (ckk, plane_out, o) = (g.patch_len(), g.out_plane(), g.out_channels);
+    let (img_in, img_out) = (g.in_channels * g.in_plane(), o * plane_out);
+    if g.output_len() == 0 {
+        return;
+    }
+    let group = group_size(g);
+    let mut cols = vec![0.0f32; ckk * group * plane_out];
+    let mut gy_t = vec![0.0f32; o * group * plane_out];
+    for first in (0..g.batch).step_by(group) {
+        let count = group.min(g.batch - first);
+        let row_len = count * plane_out;
+        let cols = &mut cols[..ckk * row_len];
+        let gy_t = &mut gy_t[..o * row_len];
+        im2col(&x[first * img_in..][..count * img_in], g, count, cols);
+        // gy is (count, O, OH·OW); the products want (O, count·OH·OW).
+        let gy_group = &gy[first * img_out..][..count * img_out];
+        gy_t.par_chunks_mut(row_len).enumerate().for_each(|(oc, row)| {
+            for n in 0..count {
+                row[n * plane_out..][..plane_out]
+                    .copy_from_slice(&gy_group[n * img_out + oc * plane_out..][..plane_out]);
+            }
+        });
+        // ∂L/∂W = gyᵀ-matrix · colsᵀ
+        sgemm(
+            [o, row_len, ckk],
+            MatRef::rows(gy_t, row_len),
+            MatRef::transposed(cols, row_len),
+            gw,
+            true,
+            true,
+        );
+        if let Some(gb) = gb.as_deref_mut() {
+            for (b, row) in gb.iter_mut().zip(gy_t.chunks_exact(row_len)) {
+                *b += row.iter().map(|&v| v as f64).sum::<f64>() as f32;
+            }
+        }
+        // ∂L/∂cols = Wᵀ · gy-matrix, then scattered back onto the input positions.
+        sgemm(
+            [ckk, o, row_len],
+            MatRef::transposed(weight, ckk),
+            MatRef::rows(gy_t, row_len),
+            cols,
+            false,
+            true,
+        );
+        col2im_add(cols, g, count, &mut gx[first * img_in..][..count * img_in]);
+    }
+}
+
+impl Conv2dKernel for Cpu {
+    fn try_conv2d<X: Shape, Wt: Shape, Bs: Shape, Y: Shape, T: Tape<f32, Self>>(
+        x: Tensor<X, f32, Self, T>,
+        weight: &Tensor<Wt, f32, Self>,
+        bias: Option<&Tensor<Bs, f32, Self>>,
+        g: Geometry2d,
+        y_shape: Y,
+    ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
+        // A no-op on contiguous tensors; otherwise a copy whose gradient flows back to `x`.
+        let x_shape = *x.shape();
+        let (x, mut tape) = x.try_reshape_like(&x_shape)?.split_tape();
+        let mut xs = vec![0.0f32; g.input_len()];
+        x.copy_into(&mut xs);
+        let mut ws = vec![0.0f32; g.weight_len()];
+        weight.copy_into(&mut ws);
+        let bs = bias.map(|b| b.as_vec());
+        let mut ys = vec![0.0f32; g.output_len()];
+        forward(&xs, &ws, bs.as_deref(), &g, &mut ys);
+        drop(xs);
+        let y = x.device().try_tensor_from_vec(ys, y_shape)?;
+        if T::OWNS_TAPE {
+            let (y_ghost, w_ghost) = (y.ghost(), weight.ghost());
+            let b_ghost = bias.map(|b| b.ghost());
+            tape.add_backward_op(move |grads| {
+                let gy = take(grads.get_or_alloc_mut(&y_ghost)?);
+                let mut gw = take(grads.get_or_alloc_mut(&w_ghost)?);
+                let mut gb = match &b_ghost {
+                    Some(b) => Some(take(grads.get_or_alloc_mut(b)?)),
+                    None => None,
+                };
+                let mut xs = vec![0.0f32; g.input_len()];
+                x.copy_into(&mut xs);
+                let gx = grads.get_or_alloc_mut(&x)?;
+                backward(&xs, &ws, &g, &gy, gx, &mut gw, gb.as_deref_mut());
+                restore(grads.get_or_alloc_mut(&w_ghost)?, gw);
+                if let (Some(b), Some(data)) = (&b_ghost, gb) {
+                    restore(grads.get_or_alloc_mut(b)?, data);
+                }
+                restore(grads.get_or_alloc_mut(&y_ghost)?, gy);
+                Ok(())
+            });
+        }
+        Ok(y.put_tape(tape))
+    }
+}

@@ -1,0 +1,95 @@
+//! The fast CPU max-pooling: one pass that keeps the argmax of every window, and a backward
+//! pass that routes each output gradient to it; registered as a dfdx op on [`Cpu`].
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use dfdx::prelude::*;
+use rayon::prelude::*;
+
+use super::{restore, take};
+use crate::ops::{Geometry2d, MaxPool2dKernel};
+
+/// Marks a window that lies entirely in the padding (it has no argmax).
+const NO_SOURCE: u32 = u32::MAX;
+
+/// `y = max over each window of x`, and the position (within its input plane) of each maximum.
+///
+/// # Shapes
+/// `x`: (N, C, H, W); `y`, `argmax`: (N, C, OH, OW).
+pub fn forward(x: &[f32], g: &Geometry2d, y: &mut [f32], argmax: &mut [u32]) {
+    let (plane, out_plane, w) = (g.in_plane(), g.out_plane(), g.width);
+    if out_plane == 0 || plane == 0 {
+        return;
+    }
+    y.par_chunks_mut(out_plane).zip(argmax.par_chunks_mut(out_plane)).zip(x.par_chunks(plane)).for_each(
+        |((y, arg), x)| {
+            for i in 0..g.out_height {
+                for j in 0..g.out_width {
+                    let (mut best, mut at) = (f32::NEG_INFINITY, NO_SOURCE);
+                    for u in 0..g.kernel {
+                        let Some(r) = g.source(i, u, g.height) else { continue };
+                        for v in 0..g.kernel {
+                            let Some(s) = g.source(j, v, w) else { continue };
+                            let value = x[r * w + s];
+                            // `>` keeps the first maximum and NaN propagates, as in PyTorch.
+                            if value > best || at == NO_SOURCE || value.is_nan() {
+                                (best, at) = (value, (r * w + s) as u32);
+                            }
+                        }
+                    }
+                    y[i * g.out_width + j] = best;
+                    arg[i * g.out_width + j] = at;
+                }
+            }
+        },
+    );
+}
+
+/// `gx[argmax] += gy` for every output.
+///
+/// # Shapes
+/// `gy`, `argmax`: (N, C, OH, OW); `gx`: (N, C, H, W).
+pub fn backward(gy: &[f32], argmax: &[u32], g: &Geometry2d, gx: &mut [f32]) {
+    let (plane, out_plane) = (g.in_plane(), g.out_plane());
+    if out_plane == 0 || plane == 0 {
+        return;
+    }
+    gx.par_chunks_mut(plane).zip(gy.par_chunks(out_plane).zip(argmax.par_chunks(out_plane))).for_each(
+        |(gx, (gy, arg))| {
+            for (&d, &a) in gy.iter().zip(arg) {
+                if a != NO_SOURCE {
+                    gx[a as usize] += d;
+                }
+            }
+        },
+    );
+}
+
+impl MaxPool2dKernel for Cpu {
+    fn try_max_pool2d<X: Shape, Y: Shape, T: Tape<f32, Self>>(
+        x: Tensor<X, f32, Self, T>,
+        g: Geometry2d,
+        y_shape: Y,
+    ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
+        let x_shape = *x.shape();
+        let (x, mut tape) = x.try_reshape_like(&x_shape)?.split_tape();
+        let mut xs = vec![0.0f32; g.input_len()];
+        x.copy_into(&mut xs);
+        let mut ys = vec![0.0f32; g.output_len()];
+        let mut argmax: Vec<u32> = vec![NO_SOURCE; g.output_len()];
+        forward(&xs, &g, &mut ys, &mut argmax);
+        drop(xs);
+        let y = x.device().try_tensor_from_vec(ys, y_shape)?;
+        if T::OWNS_TAPE {
+            let (x_ghost, y_ghost) = (x.ghost(), y.ghost());
+            tape.add_backward_op(move |grads| {
+                let gy = take(grads.get_or_alloc_mut(&y_ghost)?);
+                backward(&gy, &argmax, &g, grads.get_or_alloc_mut(&x_ghost)?);
+                restore(grads.get_or_alloc_mut(&y_ghost)?, gy);
+                Ok(())
+            });
+        }
+        Ok(y.put_tape(tape))
+    }
+}

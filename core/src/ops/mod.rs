@@ -1,0 +1,21 @@
+//! Convolution and max-pooling as differentiable ops on dfdx tensors.
+//!
+//! dfdx 0.13 compiles its own `conv2d`/`pool2d` only on a nightly compiler; these run on
+//! stable. Each op has two implementations that tests hold to the same [`reference`]:
+//! - a fast `Cpu` kernel ([`cpu`], std only): im2col + `gemm`, argmax pooling, rayon;
+//! - a device-generic path ([`generic`]) composed of dfdx's public differentiable ops, which
+//!   runs unchanged on dfdx's `Cuda` device.
+
+mod conv2d;
+#[cfg(feature = "std")]
+pub mod cpu;
+pub mod generic;
+mod geometry;
+mod max_pool2d;
+pub mod reference;
+#[cfg(test)]
+mod test_support;
+
+pub use conv2d::{conv2d, Conv2dKernel};
+pub use geometry::Geometry2d;
+pub use max_pool2d::{max_pool2d, MaxPool2dKernel};

@@ -1,0 +1,1 @@
+//! The layer shape table (placeholder, filled in next).

@@ -1,0 +1,1 @@
+//! Host package for examples, integration tests and benchmarks; see the `core` and `tui` crates.
