@@ -49,6 +49,13 @@ pub enum Error {
         /// The spatial size it got.
         found: (usize, usize),
     },
+    /// The two branches of a residual block produce different shapes.
+    Branches {
+        /// Output shape of the main path.
+        main: alloc::vec::Vec<usize>,
+        /// Output shape of the shortcut.
+        shortcut: alloc::vec::Vec<usize>,
+    },
     /// The model name is not one this crate knows.
     UnknownModel {
         /// What was asked for.
@@ -66,7 +73,7 @@ impl fmt::Display for Error {
                 write!(f, "{layer} takes a rank-{expected} input, got rank {found}")
             }
             Error::Channels { layer, expected, found } => {
-                write!(f, "{layer} takes {expected} input channels, got {found}")
+                write!(f, "{layer} expects {expected} input channels, got {found}")
             }
             Error::TooSmall { layer, input: (h, w), kernel, padding } => write!(
                 f,
@@ -75,6 +82,9 @@ impl fmt::Display for Error {
             ),
             Error::NotFlat { layer, found: (h, w) } => {
                 write!(f, "{layer} takes a 1x1 spatial input, got {h}x{w}")
+            }
+            Error::Branches { main, shortcut } => {
+                write!(f, "residual branches disagree: main path gives {main:?}, shortcut gives {shortcut:?}")
             }
             Error::UnknownModel { name, known } => {
                 write!(f, "unknown model `{name}`; known models: {}", known.join(", "))

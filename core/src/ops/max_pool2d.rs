@@ -36,7 +36,7 @@ pub trait MaxPool2dKernel: Device<f32> {
 ///     [1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0], [9.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0],
 /// ]]]);
 /// let y = max_pool2d(x, Window::<3, 2, 1>).unwrap();
-/// assert_eq!(y.as_vec(), [6.0, 8.0, 9.0, 7.0]);
+/// assert_eq!(y.as_vec(), [6.0, 8.0, 9.0, 8.0]);
 /// ```
 #[allow(clippy::type_complexity)]
 pub fn max_pool2d<B, C, H, W, D, T, const K: usize, const S: usize, const P: usize>(

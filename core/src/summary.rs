@@ -1,1 +1,0 @@
-//! The layer shape table (placeholder, filled in next).
