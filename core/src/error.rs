@@ -56,6 +56,16 @@ pub enum Error {
         /// Output shape of the shortcut.
         shortcut: alloc::vec::Vec<usize>,
     },
+    /// A value the model types are not compiled for (models are types, so each input
+    /// channel count and class count must be instantiated ahead of time).
+    Unsupported {
+        /// What the value is.
+        what: &'static str,
+        /// The value asked for.
+        value: usize,
+        /// The values that are available, in words.
+        supported: &'static str,
+    },
     /// The model name is not one this crate knows.
     UnknownModel {
         /// What was asked for.
@@ -85,6 +95,9 @@ impl fmt::Display for Error {
             }
             Error::Branches { main, shortcut } => {
                 write!(f, "residual branches disagree: main path gives {main:?}, shortcut gives {shortcut:?}")
+            }
+            Error::Unsupported { what, value, supported } => {
+                write!(f, "{value} {what} is not available; use {supported}")
             }
             Error::UnknownModel { name, known } => {
                 write!(f, "unknown model `{name}`; known models: {}", known.join(", "))

@@ -8,8 +8,10 @@ use crate::shape::{ChannelsMatch, SpatialMap, Window, WindowOut};
 
 /// A device that can run a 2-D convolution forward and backward.
 ///
-/// `Cpu` uses the fast im2col + `gemm` kernel (with the `std` feature; without it, the
-/// device-generic path); any other device uses [`generic::conv2d`](super::generic::conv2d).
+/// `Cpu` uses the fast im2col + `gemm` kernel; other devices use
+/// [`generic::conv2d`](super::generic::conv2d). Without the `std` feature `Cpu` has no
+/// kernel: dfdx's own CPU matmul fallback (without its `cpu` feature) overwrites instead of
+/// accumulating, so numeric work on `Cpu` needs `std`.
 pub trait Conv2dKernel: Device<f32> {
     /// Convolves `x` with `weight` (and adds `bias`), recording the backward pass on `x`'s tape.
     ///
@@ -43,7 +45,6 @@ pub trait Conv2dKernel: Device<f32> {
 /// let y = conv2d(x, &w, None, Window::<3, 2, 1>).unwrap();
 /// assert_eq!(y.shape().concrete(), [2, 8, 3, 3]);
 /// ```
-#[allow(clippy::type_complexity)]
 pub fn conv2d<
     B,
     H,
@@ -78,20 +79,7 @@ where
     D::try_conv2d(x, weight, bias, g, y_shape)
 }
 
-#[cfg(not(feature = "std"))]
-impl Conv2dKernel for Cpu {
-    fn try_conv2d<X: Shape, Wt: Shape, Bs: Shape, Y: Shape, T: Tape<f32, Self>>(
-        x: Tensor<X, f32, Self, T>,
-        weight: &Tensor<Wt, f32, Self>,
-        bias: Option<&Tensor<Bs, f32, Self>>,
-        geometry: Geometry2d,
-        y_shape: Y,
-    ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
-        super::generic::conv2d::try_conv2d(x, weight, bias, geometry, y_shape)
-    }
-}
-
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 mod tests {
     use alloc::vec::Vec;
 

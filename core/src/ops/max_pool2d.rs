@@ -8,8 +8,8 @@ use crate::shape::{SpatialMap, Window, WindowOut};
 
 /// A device that can run 2-D max-pooling forward and backward.
 ///
-/// `Cpu` uses the fast argmax kernel (with the `std` feature; without it, the device-generic
-/// path); any other device uses [`generic::max_pool2d`](super::generic::max_pool2d).
+/// `Cpu` uses the fast argmax kernel (with the `std` feature); other devices use
+/// [`generic::max_pool2d`](super::generic::max_pool2d).
 pub trait MaxPool2dKernel: Device<f32> {
     /// Max-pools `x`, recording the backward pass on its tape.
     ///
@@ -38,7 +38,6 @@ pub trait MaxPool2dKernel: Device<f32> {
 /// let y = max_pool2d(x, Window::<3, 2, 1>).unwrap();
 /// assert_eq!(y.as_vec(), [6.0, 8.0, 9.0, 8.0]);
 /// ```
-#[allow(clippy::type_complexity)]
 pub fn max_pool2d<B, C, H, W, D, T, const K: usize, const S: usize, const P: usize>(
     x: Tensor<(B, C, H, W), f32, D, T>,
     _window: Window<K, S, P>,
@@ -59,18 +58,7 @@ where
     D::try_max_pool2d(x, g, y_shape)
 }
 
-#[cfg(not(feature = "std"))]
-impl MaxPool2dKernel for Cpu {
-    fn try_max_pool2d<X: Shape, Y: Shape, T: Tape<f32, Self>>(
-        x: Tensor<X, f32, Self, T>,
-        geometry: Geometry2d,
-        y_shape: Y,
-    ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
-        super::generic::max_pool2d::try_max_pool2d(x, geometry, y_shape)
-    }
-}
-
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 mod tests {
     use alloc::vec::Vec;
 

@@ -13,7 +13,7 @@ pub mod generic;
 mod geometry;
 mod max_pool2d;
 pub mod reference;
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 mod test_support;
 
 pub use conv2d::{conv2d, Conv2dKernel};

@@ -134,7 +134,7 @@ tuple_rows!((A, 0, X, YA), (B, 1, YA, YB), (C, 2, YB, YC), (M4, 3, YC, YD));
 tuple_rows!((A, 0, X, YA), (B, 1, YA, YB), (C, 2, YB, YC), (M4, 3, YC, YD), (M5, 4, YD, YE));
 tuple_rows!((A, 0, X, YA), (B, 1, YA, YB), (C, 2, YB, YC), (M4, 3, YC, YD), (M5, 4, YD, YE), (M6, 5, YE, YF));
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
     use crate::models::ResNet18;

@@ -1,0 +1,6 @@
+//! Integration tests of resnet-core as a downstream crate uses it (one test binary).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod compile_time;
+mod shapes;
+mod training_step;

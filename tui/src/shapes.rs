@@ -1,0 +1,95 @@
+//! `resnet-tui shapes`: the layer shape table as text or JSON.
+
+use std::fmt::Write;
+
+use resnet_core::summary::Row;
+use serde::Serialize;
+
+use crate::cli::ShapesArgs;
+
+/// The JSON form: `{"model", "input", "layers": [{"name", "output", "params", "macs"}],
+/// "total_params", "total_macs"}`.
+#[derive(Debug, Serialize)]
+pub struct ShapesJson<'a> {
+    model: &'a str,
+    input: &'a [usize],
+    layers: Vec<LayerJson<'a>>,
+    total_params: usize,
+    total_macs: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct LayerJson<'a> {
+    name: &'a str,
+    output: &'a [usize],
+    params: usize,
+    macs: u64,
+}
+
+/// Computes the table; a shape the model cannot take is an error message.
+pub fn run(args: &ShapesArgs) -> Result<String, String> {
+    let rows = args.model.table(args.input, args.classes).map_err(|e| e.to_string())?;
+    Ok(if args.json { json(args, &rows) } else { table(args, &rows) })
+}
+
+fn json(args: &ShapesArgs, rows: &[Row]) -> String {
+    let doc = ShapesJson {
+        model: args.model.as_str(),
+        input: args.input.as_slice(),
+        layers: rows
+            .iter()
+            .map(|r| LayerJson { name: &r.name, output: r.output.as_slice(), params: r.params, macs: r.macs })
+            .collect(),
+        total_params: rows.iter().map(|r| r.params).sum(),
+        total_macs: rows.iter().map(|r| r.macs).sum(),
+    };
+    // Serialising plain structs of numbers and strings cannot fail.
+    serde_json::to_string(&doc).unwrap_or_default()
+}
+
+/// `12345678` as `12,345,678`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn table(args: &ShapesArgs, rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}, input {}, {} classes", args.model, args.input, args.classes);
+    let _ = writeln!(out, "{:<22}{:<22}{:>12}{:>18}", "layer", "output shape", "params", "MACs");
+    for r in rows {
+        let shape = r.output.to_string();
+        let _ = writeln!(
+            out,
+            "{:<22}{:<22}{:>12}{:>18}",
+            r.name,
+            shape,
+            thousands(r.params as u64),
+            thousands(r.macs)
+        );
+    }
+    let params: usize = rows.iter().map(|r| r.params).sum();
+    let macs: u64 = rows.iter().map(|r| r.macs).sum();
+    let _ = writeln!(out, "{:<44}{:>12}{:>18}", "total", thousands(params as u64), thousands(macs));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(11_178_378), "11,178,378");
+    }
+}
