@@ -1,1 +1,3 @@
-//! Host package for examples, integration tests and benchmarks; see the `core` and `tui` crates.
+//! Host package for the examples, integration tests and benchmarks of `resnet-core` and
+//! `resnet-tui`. Its documentation is the README, whose Rust example runs as a doctest.
+#![doc = include_str!("../README.md")]
