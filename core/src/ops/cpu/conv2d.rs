@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::gemm::{sgemm, MatRef};
 use super::im2col::{col2im_add, im2col};
-use super::{restore, take};
+use super::{read, restore, split_contiguous, take};
 use crate::ops::{Conv2dKernel, Geometry2d};
 
 /// Floats of scratch (im2col matrix) one group of images may use: 16 MiB.
@@ -18,6 +18,12 @@ const GROUP_BUDGET: usize = 1 << 22;
 fn group_size(g: &Geometry2d) -> usize {
     let per_image = g.patch_len().max(g.out_channels) * g.out_plane();
     (GROUP_BUDGET / per_image.max(1)).clamp(1, g.batch.max(1))
+}
+
+/// The batch in groups of at most [`group_size`] images: (first image, image count).
+fn groups(g: &Geometry2d) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let size = group_size(g);
+    (0..g.batch).step_by(size).map(move |first| (first, size.min(g.batch - first)))
 }
 
 /// `y = conv(x, weight) + bias`.
@@ -33,8 +39,7 @@ pub fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geometry2d, 
     let group = group_size(g);
     let mut cols = vec![0.0f32; ckk * group * plane_out];
     let mut product = vec![0.0f32; o * group * plane_out];
-    for first in (0..g.batch).step_by(group) {
-        let count = group.min(g.batch - first);
+    for (first, count) in groups(g) {
         let row_len = count * plane_out;
         let cols = &mut cols[..ckk * row_len];
         let product = &mut product[..o * row_len];
@@ -82,8 +87,7 @@ pub fn backward(
     let group = group_size(g);
     let mut cols = vec![0.0f32; ckk * group * plane_out];
     let mut gy_t = vec![0.0f32; o * group * plane_out];
-    for first in (0..g.batch).step_by(group) {
-        let count = group.min(g.batch - first);
+    for (first, count) in groups(g) {
         let row_len = count * plane_out;
         let cols = &mut cols[..ckk * row_len];
         let gy_t = &mut gy_t[..o * row_len];
@@ -131,14 +135,9 @@ impl Conv2dKernel for Cpu {
         g: Geometry2d,
         y_shape: Y,
     ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
-        // A no-op on contiguous tensors; otherwise a copy whose gradient flows back to `x`.
-        let x_shape = *x.shape();
-        let (x, mut tape) = x.try_reshape_like(&x_shape)?.split_tape();
-        let mut xs = vec![0.0f32; g.input_len()];
-        x.copy_into(&mut xs);
-        let mut ws = vec![0.0f32; g.weight_len()];
-        weight.copy_into(&mut ws);
-        let bs = bias.map(|b| b.as_vec());
+        let (x, mut tape, xs) = split_contiguous(x)?;
+        let ws = read(weight);
+        let bs = bias.map(read);
         let mut ys = vec![0.0f32; g.output_len()];
         forward(&xs, &ws, bs.as_deref(), &g, &mut ys);
         drop(xs);
@@ -153,8 +152,7 @@ impl Conv2dKernel for Cpu {
                     Some(b) => Some(take(grads.get_or_alloc_mut(b)?)),
                     None => None,
                 };
-                let mut xs = vec![0.0f32; g.input_len()];
-                x.copy_into(&mut xs);
+                let xs = read(&x);
                 let gx = grads.get_or_alloc_mut(&x)?;
                 backward(&xs, &ws, &g, &gy, gx, &mut gw, gb.as_deref_mut());
                 restore(grads.get_or_alloc_mut(&w_ghost)?, gw);

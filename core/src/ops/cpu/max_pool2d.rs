@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
-use super::{restore, take};
+use super::{restore, split_contiguous, take};
 use crate::ops::{Geometry2d, MaxPool2dKernel};
 
 /// Marks a window that lies entirely in the padding (it has no argmax).
@@ -72,10 +72,7 @@ impl MaxPool2dKernel for Cpu {
         g: Geometry2d,
         y_shape: Y,
     ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
-        let x_shape = *x.shape();
-        let (x, mut tape) = x.try_reshape_like(&x_shape)?.split_tape();
-        let mut xs = vec![0.0f32; g.input_len()];
-        x.copy_into(&mut xs);
+        let (x, mut tape, xs) = split_contiguous(x)?;
         let mut ys = vec![0.0f32; g.output_len()];
         let mut argmax: Vec<u32> = vec![NO_SOURCE; g.output_len()];
         forward(&xs, &g, &mut ys, &mut argmax);

@@ -7,8 +7,28 @@ mod gemm;
 mod im2col;
 pub mod max_pool2d;
 
+use alloc::vec;
 use alloc::vec::Vec;
-use dfdx::prelude::{Cpu, Storage};
+use dfdx::prelude::*;
+
+/// A copy of a tensor's elements in logical order (dfdx keeps its storage private).
+/// The tensor must be contiguous, as [`split_contiguous`] makes it.
+fn read<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Vec<f32> {
+    let mut data = vec![0.0f32; t.shape().num_elements()];
+    t.copy_into(&mut data);
+    data
+}
+
+/// Splits an op's input from its tape, contiguous (a no-op when it already is; otherwise a
+/// copy whose gradient dfdx routes back to the original), and reads its elements.
+fn split_contiguous<S: Shape, T: Tape<f32, Cpu>>(
+    x: Tensor<S, f32, Cpu, T>,
+) -> Result<(Tensor<S, f32, Cpu>, T, Vec<f32>), CpuError> {
+    let shape = *x.shape();
+    let (x, tape) = x.try_reshape_like(&shape)?.split_tape();
+    let data = read(&x);
+    Ok((x, tape, data))
+}
 
 /// Moves a gradient buffer out of dfdx's gradient store, so that several buffers can be
 /// used at once; put it back with [`restore`].
