@@ -1,15 +1,17 @@
 //! The crate's one error type.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 /// Everything that can go wrong in `resnet-core`, with the context needed to fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Error {
     /// A shape was written wrongly (e.g. `1x1x0x5` or `cat`).
     InvalidShape {
         /// What the user wrote.
-        input: alloc::string::String,
+        input: String,
         /// Why it is not a shape.
         reason: &'static str,
     },
@@ -52,9 +54,9 @@ pub enum Error {
     /// The two branches of a residual block produce different shapes.
     Branches {
         /// Output shape of the main path.
-        main: alloc::vec::Vec<usize>,
+        main: Vec<usize>,
         /// Output shape of the shortcut.
-        shortcut: alloc::vec::Vec<usize>,
+        shortcut: Vec<usize>,
     },
     /// A value the model types are not compiled for (models are types, so each input
     /// channel count and class count must be instantiated ahead of time).
@@ -66,10 +68,128 @@ pub enum Error {
         /// The values that are available, in words.
         supported: &'static str,
     },
+    /// A file could not be opened, read, written or renamed.
+    Io {
+        /// The file.
+        path: String,
+        /// What was being done (`read`, `write`, ...).
+        action: &'static str,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// A data file does not start with the magic number of its kind.
+    BadMagic {
+        /// The file.
+        path: String,
+        /// The magic number expected (2051 for IDX images, 2049 for labels).
+        expected: u32,
+        /// The number found.
+        found: u32,
+    },
+    /// A field of a data file's header is not what the dataset needs.
+    BadHeader {
+        /// The file.
+        path: String,
+        /// The field (`rows`, `columns`, `count`, ...).
+        field: &'static str,
+        /// What it must be, in words.
+        expected: String,
+        /// What it is.
+        found: u64,
+    },
+    /// A file is shorter (or longer) than its header declares.
+    Truncated {
+        /// The file.
+        path: String,
+        /// Bytes the header declares.
+        expected: u64,
+        /// Bytes present.
+        found: u64,
+    },
+    /// The image and label files of a split disagree on how many examples there are.
+    CountMismatch {
+        /// The images file.
+        images: String,
+        /// The labels file.
+        labels: String,
+        /// Images in the images file.
+        image_count: usize,
+        /// Labels in the labels file.
+        label_count: usize,
+    },
+    /// A label is outside 0..10.
+    BadLabel {
+        /// The labels file.
+        path: String,
+        /// The example's index.
+        index: usize,
+        /// The label found.
+        label: u8,
+    },
+    /// No copy of the dataset was found and it could not be downloaded.
+    DataNotFound {
+        /// Every place tried, with why it failed.
+        tried: Vec<String>,
+    },
+    /// A download failed.
+    Download {
+        /// The address.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Downloaded or cached bytes do not have the published checksum.
+    Checksum {
+        /// The file.
+        path: String,
+        /// The published MD5.
+        expected: String,
+        /// The MD5 of the bytes received.
+        found: String,
+    },
+    /// A checkpoint (or weights file) cannot be used.
+    Checkpoint {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A tensor in a checkpoint or weights file has the wrong shape for this model.
+    TensorShape {
+        /// The file.
+        path: String,
+        /// The tensor's name.
+        name: String,
+        /// The shape the model has.
+        expected: Vec<usize>,
+        /// The shape in the file.
+        found: Vec<usize>,
+    },
+    /// A setting is out of range (e.g. a batch size of 0).
+    Config {
+        /// The setting.
+        field: &'static str,
+        /// Why the value is not allowed.
+        reason: String,
+    },
+    /// The compute device failed (e.g. out of memory).
+    Device {
+        /// The device's own message.
+        reason: String,
+    },
+    /// Training produced a non-finite loss.
+    Diverged {
+        /// The epoch (1-based).
+        epoch: usize,
+        /// The step within the run (1-based).
+        step: usize,
+        /// The loss value.
+        loss: f32,
+    },
     /// The model name is not one this crate knows.
     UnknownModel {
         /// What was asked for.
-        name: alloc::string::String,
+        name: String,
         /// The names that exist.
         known: &'static [&'static str],
     },
@@ -99,6 +219,46 @@ impl fmt::Display for Error {
             Error::Unsupported { what, value, supported } => {
                 write!(f, "{value} {what} is not available; use {supported}")
             }
+            Error::Io { path, action, reason } => write!(f, "cannot {action} {path}: {reason}"),
+            Error::BadMagic { path, expected, found } => write!(
+                f,
+                "{path}: not an IDX file of the expected kind (magic number {found}, expected {expected})"
+            ),
+            Error::BadHeader { path, field, expected, found } => {
+                write!(f, "{path}: header field `{field}` is {found}, expected {expected}")
+            }
+            Error::Truncated { path, expected, found } => write!(
+                f,
+                "{path}: {found} bytes of data where the header declares {expected}; the file is truncated or corrupt"
+            ),
+            Error::CountMismatch { images, labels, image_count, label_count } => write!(
+                f,
+                "{images} has {image_count} images but {labels} has {label_count} labels"
+            ),
+            Error::BadLabel { path, index, label } => {
+                write!(f, "{path}: label {label} of example {index} is outside 0..10")
+            }
+            Error::DataNotFound { tried } => write!(
+                f,
+                "Fashion-MNIST not found (tried: {}); install the Debian package dataset-fashion-mnist, \
+                 or pass --data-dir DIR with the four IDX files, or allow the download",
+                tried.join("; ")
+            ),
+            Error::Download { url, reason } => write!(f, "download of {url} failed: {reason}"),
+            Error::Checksum { path, expected, found } => {
+                write!(f, "{path}: MD5 {found} does not match the published {expected}; the file is corrupt")
+            }
+            Error::Checkpoint { path, reason } => write!(f, "{path}: {reason}"),
+            Error::TensorShape { path, name, expected, found } => write!(
+                f,
+                "{path}: tensor `{name}` has shape {found:?}, this model needs {expected:?}"
+            ),
+            Error::Config { field, reason } => write!(f, "invalid {field}: {reason}"),
+            Error::Device { reason } => write!(f, "device error: {reason}"),
+            Error::Diverged { epoch, step, loss } => write!(
+                f,
+                "training diverged: loss {loss} at epoch {epoch}, step {step}; lower the learning rate"
+            ),
             Error::UnknownModel { name, known } => {
                 write!(f, "unknown model `{name}`; known models: {}", known.join(", "))
             }
@@ -108,3 +268,17 @@ impl fmt::Display for Error {
 
 #[cfg(feature = "std")]
 impl std::error::Error for Error {}
+
+#[cfg(feature = "std")]
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: &std::path::Path, action: &'static str, e: &std::io::Error) -> Self {
+        Error::Io { path: path.display().to_string(), action, reason: e.to_string() }
+    }
+}
+
+impl From<dfdx::tensor::CpuError> for Error {
+    fn from(e: dfdx::tensor::CpuError) -> Self {
+        Error::Device { reason: alloc::format!("{e}") }
+    }
+}

@@ -31,6 +31,8 @@
 extern crate alloc;
 
 pub mod blocks;
+#[cfg(feature = "std")]
+pub mod data;
 pub mod error;
 pub mod models;
 pub mod nn;

@@ -2,5 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod compile_time;
+mod data;
 mod shapes;
+mod support;
 mod training_step;
