@@ -32,6 +32,8 @@ extern crate alloc;
 
 pub mod blocks;
 #[cfg(feature = "std")]
+pub mod checkpoint;
+#[cfg(feature = "std")]
 pub mod data;
 pub mod error;
 pub mod models;
@@ -40,6 +42,8 @@ pub mod ops;
 pub mod prelude;
 pub mod shape;
 pub mod summary;
+#[cfg(feature = "std")]
+pub mod train;
 
 /// dfdx itself, so that downstream crates use the same version.
 pub use dfdx;

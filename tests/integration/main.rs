@@ -3,6 +3,7 @@
 
 mod compile_time;
 mod data;
+mod pytorch;
 mod shapes;
 mod support;
 mod training_step;

@@ -10,7 +10,8 @@ use crate::summary::{Dims, ModelShape, Row};
 use crate::Error;
 
 /// A model of this crate, by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ModelName {
     /// [`ResNet18`], the chapter's model.
     ResNet18,

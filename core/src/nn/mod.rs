@@ -8,6 +8,7 @@
 mod conv2d;
 mod flatten2d;
 mod global_avg_pool2d;
+pub mod init;
 mod max_pool2d;
 
 pub use flatten2d::Flatten2D;

@@ -1,0 +1,99 @@
+//! What a running trainer tells its front end.
+
+use crate::summary::Row;
+
+use super::{EpochMetrics, TrainConfig};
+
+/// Why a checkpoint was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaveReason {
+    /// At the end of an epoch.
+    EpochEnd,
+    /// The front end asked (`s`).
+    Requested,
+    /// Before stopping on request.
+    Stop,
+}
+
+/// One event of a training run, in the order they happen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrainEvent {
+    /// Data loaded and model ready.
+    Started {
+        /// The run's configuration.
+        config: TrainConfig,
+        /// The model's layer table at the training input size (batch 1).
+        table: Vec<Row>,
+        /// Where the data came from.
+        data: String,
+        /// Training examples per epoch.
+        train_examples: usize,
+        /// Test examples.
+        test_examples: usize,
+        /// Batches per epoch.
+        batches_per_epoch: usize,
+        /// 0-based epoch the run starts in (after a resume, the epoch it continues).
+        start_epoch: usize,
+        /// Batches of that epoch already done.
+        start_batch: usize,
+        /// The compute device, as d2l prints it (`cpu`).
+        device: String,
+        /// The checkpoint this run resumed from.
+        resumed_from: Option<String>,
+    },
+    /// A training step finished.
+    Batch {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based batch within the epoch.
+        batch: usize,
+        /// Batches in the epoch.
+        batches: usize,
+        /// Steps since the run (or the resumed run) began, across epochs.
+        step: u64,
+        /// This batch's mean loss.
+        loss: f64,
+        /// The epoch's running training accuracy.
+        train_acc: f64,
+        /// The epoch's running examples per second of training steps.
+        examples_per_sec: f64,
+        /// Learning rate in use.
+        lr: f64,
+        /// Examples in this batch.
+        size: usize,
+    },
+    /// The test pass after an epoch began.
+    Evaluating {
+        /// 1-based epoch.
+        epoch: usize,
+    },
+    /// An epoch finished, test accuracy included.
+    Epoch(EpochMetrics),
+    /// A checkpoint was written.
+    CheckpointSaved {
+        /// The file.
+        path: String,
+        /// Completed steps it holds.
+        step: u64,
+        /// Why it was written.
+        reason: SaveReason,
+    },
+    /// The trainer is paused.
+    Paused,
+    /// The trainer continues.
+    Resumed,
+    /// Something worth showing that does not stop the run.
+    Warning(String),
+    /// The run ended normally, or early on request.
+    Finished {
+        /// Every completed epoch's metrics (resumed ones included).
+        history: Vec<EpochMetrics>,
+        /// Whether it stopped before the last epoch because a stop was requested.
+        stopped: bool,
+    },
+    /// The run failed; no more events follow.
+    Failed {
+        /// The one-line reason.
+        message: String,
+    },
+}

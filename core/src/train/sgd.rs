@@ -1,0 +1,193 @@
+//! Stochastic gradient descent with PyTorch's semantics (`torch.optim.SGD`: momentum without
+//! dampening, optional Nesterov, L2 weight decay added to the gradient), whose momentum
+//! buffers are kept as a copy of the model so that checkpoints can save and restore them.
+
+use dfdx::nn::tensor_collection::{
+    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
+};
+use dfdx::prelude::*;
+
+/// SGD hyper-parameters (the learning rate is given at each step, for schedules).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SgdSettings {
+    /// Momentum factor; 0 disables the buffers.
+    pub momentum: f64,
+    /// Nesterov momentum.
+    pub nesterov: bool,
+    /// L2 penalty added to each gradient as `weight_decay · w`.
+    pub weight_decay: f64,
+}
+
+/// SGD over a model `M`; with momentum, `velocity` is a model-shaped copy of the buffers.
+#[derive(Clone, Debug)]
+pub struct Sgd<M> {
+    /// Hyper-parameters.
+    pub settings: SgdSettings,
+    /// Momentum buffers (same structure as the model); `None` before the first step or
+    /// without momentum.
+    pub velocity: Option<M>,
+}
+
+struct Step<'a, D: Device<f32>> {
+    lr: f64,
+    settings: SgdSettings,
+    grads: &'a Gradients<f32, D>,
+}
+
+impl<'a, D: Device<f32>> Step<'a, D> {
+    /// The update direction of one parameter (`g + wd·w`, through the buffer if any).
+    fn direction<S: Shape>(
+        &self,
+        w: &Tensor<S, f32, D>,
+        velocity: Option<&mut Tensor<S, f32, D>>,
+    ) -> Result<Tensor<S, f32, D>, D::Err> {
+        let mut g = self.grads.get(w);
+        if self.settings.weight_decay != 0.0 {
+            g.try_axpy(1.0, w, self.settings.weight_decay)?;
+        }
+        let Some(v) = velocity else { return Ok(g) };
+        v.try_axpy(self.settings.momentum, &g, 1.0)?;
+        if self.settings.nesterov {
+            g.try_axpy(1.0, v, self.settings.momentum)?;
+            Ok(g)
+        } else {
+            Ok(v.clone())
+        }
+    }
+}
+
+impl<'a, D: Device<f32>> TensorVisitor<f32, D> for Step<'a, D> {
+    type Viewer = ViewTensorMut;
+    type Err = D::Err;
+    type E2 = f32;
+    type D2 = D;
+
+    fn visit<S: Shape>(
+        &mut self,
+        opts: TensorOptions<S, f32, D>,
+        w: &mut Tensor<S, f32, D>,
+    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
+        if opts.do_gradient_update {
+            let d = self.direction(w, None)?;
+            w.try_axpy(1.0, &d, -self.lr)?;
+        }
+        Ok(None)
+    }
+}
+
+struct MomentumStep<'a, D: Device<f32>>(Step<'a, D>);
+
+impl<'a, D: Device<f32>> TensorVisitor<f32, D> for MomentumStep<'a, D> {
+    type Viewer = (ViewTensorMut, ViewTensorMut);
+    type Err = D::Err;
+    type E2 = f32;
+    type D2 = D;
+
+    fn visit<S: Shape>(
+        &mut self,
+        opts: TensorOptions<S, f32, D>,
+        (w, v): (&mut Tensor<S, f32, D>, &mut Tensor<S, f32, D>),
+    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
+        if opts.do_gradient_update {
+            let d = self.0.direction(w, Some(v))?;
+            w.try_axpy(1.0, &d, -self.0.lr)?;
+        }
+        Ok(None)
+    }
+}
+
+struct Zero;
+
+impl<D: Device<f32>> TensorVisitor<f32, D> for Zero {
+    type Viewer = ViewTensorMut;
+    type Err = D::Err;
+    type E2 = f32;
+    type D2 = D;
+
+    fn visit<S: Shape>(
+        &mut self,
+        _: TensorOptions<S, f32, D>,
+        t: &mut Tensor<S, f32, D>,
+    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
+        t.try_fill_with_zeros()?;
+        Ok(None)
+    }
+}
+
+impl<M> Sgd<M> {
+    /// An optimizer with no momentum buffers yet.
+    pub fn new(settings: SgdSettings) -> Self {
+        Self { settings, velocity: None }
+    }
+
+    /// One step at learning rate `lr`: every trainable tensor of `model` moves against its
+    /// gradient in `grads` (which must hold one for each, as `alloc_grads` + `backward` give).
+    pub fn update<D: Device<f32>>(
+        &mut self,
+        model: &mut M,
+        grads: &Gradients<f32, D>,
+        lr: f64,
+    ) -> Result<(), D::Err>
+    where
+        M: TensorCollection<f32, D> + Clone,
+    {
+        let mut step = Step { lr, settings: self.settings, grads };
+        if self.settings.momentum == 0.0 {
+            M::iter_tensors(&mut RecursiveWalker { m: model, f: &mut step })?;
+            return Ok(());
+        }
+        let velocity = match &mut self.velocity {
+            Some(v) => v,
+            none => {
+                let mut v = model.clone();
+                M::iter_tensors(&mut RecursiveWalker { m: &mut v, f: &mut Zero })?;
+                none.insert(v)
+            }
+        };
+        M::iter_tensors(&mut RecursiveWalker { m: (model, velocity), f: &mut MomentumStep(step) })?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dfdx::nn::builders::Linear;
+
+    /// PyTorch's SGD written out by hand for one weight.
+    fn reference(w0: f32, grads: &[f32], s: SgdSettings, lr: f32) -> f32 {
+        let (mut w, mut v) = (w0, 0.0f32);
+        for (i, &g) in grads.iter().enumerate() {
+            let mut g = g + s.weight_decay as f32 * w;
+            if s.momentum != 0.0 {
+                v = if i == 0 { g } else { s.momentum as f32 * v + g };
+                g = if s.nesterov { g + s.momentum as f32 * v } else { v };
+            }
+            w -= lr * g;
+        }
+        w
+    }
+
+    #[test]
+    fn matches_pytorch_sgd_with_and_without_momentum() {
+        let dev = Cpu::default();
+        for settings in [
+            SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 },
+            SgdSettings { momentum: 0.9, nesterov: false, weight_decay: 5e-4 },
+            SgdSettings { momentum: 0.9, nesterov: true, weight_decay: 1e-2 },
+        ] {
+            let mut model = dev.build_module::<Linear<1, 1>, f32>();
+            let w0 = model.weight.array()[0][0];
+            let mut sgd = Sgd::new(settings);
+            let mut seen = Vec::new();
+            for x in [1.0f32, -2.0, 0.5] {
+                let grads = model.forward(dev.tensor([x]).leaky_trace()).sum().backward();
+                seen.push(grads.get(&model.weight).array()[0][0]);
+                sgd.update(&mut model, &grads, 0.1).unwrap();
+            }
+            let expected = reference(w0, &seen, settings, 0.1);
+            assert!((model.weight.array()[0][0] - expected).abs() < 1e-6, "{settings:?}");
+            assert_eq!(sgd.velocity.is_some(), settings.momentum > 0.0);
+        }
+    }
+}
