@@ -6,4 +6,5 @@ mod data;
 mod pytorch;
 mod shapes;
 mod support;
+mod training;
 mod training_step;

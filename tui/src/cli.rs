@@ -1,8 +1,11 @@
 //! The command line: subcommands and their flags.
 
-use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use resnet_core::models::ModelName;
 use resnet_core::summary::Dims;
+use resnet_core::train::{LrSchedule, TrainConfig};
 
 /// ResNet (Dive into Deep Learning, ch. 8.6) in Rust: shape tables, training on
 /// Fashion-MNIST, benchmarks.
@@ -19,6 +22,166 @@ pub struct Cli {
 pub enum Command {
     /// Print a model's layer shape table (the chapter's `X.shape` per block).
     Shapes(ShapesArgs),
+    /// Train on Fashion-MNIST as d2l's train_ch6 does, printing d2l's lines.
+    Train(TrainArgs),
+    /// Write a checkpoint's weights as safetensors with the PyTorch model's state_dict names.
+    Export(ExportArgs),
+    /// Make a checkpoint from PyTorch weights (safetensors with the seed model's names).
+    Import(ImportArgs),
+}
+
+/// Where the training recipe starts from; every flag given overrides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// The chapter's run: 96x96, lr 0.05, 10 epochs, batch 256.
+    D2l,
+    /// A quick CPU run: 28x28, 2 epochs, otherwise the chapter's recipe.
+    Quick,
+}
+
+/// The compute device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeviceChoice {
+    /// The CPU.
+    Cpu,
+    /// An NVIDIA GPU (needs a build with the `cuda` feature).
+    Cuda,
+    /// CUDA when a GPU is found, else the CPU.
+    Auto,
+}
+
+/// Flags of `resnet-tui train` (and, later, of the dashboard).
+#[derive(Debug, Args, Clone)]
+pub struct TrainArgs {
+    /// Print plain d2l lines instead of the dashboard.
+    #[arg(long)]
+    pub headless: bool,
+    /// Recipe to start from.
+    #[arg(long, value_enum, default_value = "d2l")]
+    pub preset: Preset,
+    /// Model name.
+    #[arg(long, value_parser = parse_model)]
+    pub model: Option<ModelName>,
+    /// Epochs to train (in total, when resuming).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Examples per step.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Image side after resizing (28 = no resize).
+    #[arg(long)]
+    pub resize: Option<usize>,
+    /// Seed of initialisation and shuffling.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// SGD momentum (0 = none).
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Nesterov momentum.
+    #[arg(long)]
+    pub nesterov: bool,
+    /// L2 weight decay (0 = none).
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Learning-rate schedule: constant, cosine or step:EVERY:GAMMA.
+    #[arg(long, value_parser = parse_schedule)]
+    pub schedule: Option<LrSchedule>,
+    /// Train on the first N training examples only.
+    #[arg(long, value_name = "N")]
+    pub limit_train: Option<usize>,
+    /// Test on the first N test examples only.
+    #[arg(long, value_name = "N")]
+    pub limit_test: Option<usize>,
+    /// Directory with the four Fashion-MNIST IDX files (gzip or raw).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Never download the dataset.
+    #[arg(long)]
+    pub no_download: bool,
+    /// Write one JSON object per epoch (JSON Lines) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub metrics_out: Option<PathBuf>,
+    /// Save checkpoints to FILE (each epoch, on `s`, and when stopping).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the run saved in FILE.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Compute device.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceChoice,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl TrainArgs {
+    /// The configuration for a new run: the preset, then every flag given.
+    pub fn config(&self) -> TrainConfig {
+        let base = match self.preset {
+            Preset::D2l => TrainConfig::d2l(),
+            Preset::Quick => TrainConfig::quick(),
+        };
+        TrainConfig {
+            model: self.model.unwrap_or(base.model),
+            epochs: self.epochs.unwrap_or(base.epochs),
+            lr: self.lr.unwrap_or(base.lr),
+            batch_size: self.batch_size.unwrap_or(base.batch_size),
+            resize: self.resize.unwrap_or(base.resize),
+            seed: self.seed.unwrap_or(base.seed),
+            momentum: self.momentum.unwrap_or(base.momentum),
+            nesterov: self.nesterov || base.nesterov,
+            weight_decay: self.weight_decay.unwrap_or(base.weight_decay),
+            schedule: self.schedule.unwrap_or(base.schedule),
+            limit_train: self.limit_train.or(base.limit_train),
+            limit_test: self.limit_test.or(base.limit_test),
+        }
+    }
+
+    /// The recipe flags given on the command line, by name (a resumed run may change none
+    /// of them but `--epochs`).
+    pub fn recipe_flags(&self) -> Vec<&'static str> {
+        let given = [
+            ("--model", self.model.is_some()),
+            ("--lr", self.lr.is_some()),
+            ("--batch-size", self.batch_size.is_some()),
+            ("--resize", self.resize.is_some()),
+            ("--seed", self.seed.is_some()),
+            ("--momentum", self.momentum.is_some()),
+            ("--nesterov", self.nesterov),
+            ("--weight-decay", self.weight_decay.is_some()),
+            ("--schedule", self.schedule.is_some()),
+            ("--limit-train", self.limit_train.is_some()),
+            ("--limit-test", self.limit_test.is_some()),
+            ("--preset", self.preset != Preset::D2l),
+        ];
+        given.iter().filter(|(_, g)| *g).map(|(n, _)| *n).collect()
+    }
+}
+
+/// Flags of `resnet-tui export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The checkpoint to read.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: PathBuf,
+    /// The safetensors file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Flags of `resnet-tui import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The safetensors file with the seed's PyTorch state_dict names.
+    #[arg(long, value_name = "FILE")]
+    pub weights: PathBuf,
+    /// The checkpoint to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// Flags of `resnet-tui shapes`.
@@ -39,6 +202,10 @@ pub struct ShapesArgs {
 }
 
 fn parse_model(s: &str) -> Result<ModelName, String> {
+    s.parse().map_err(|e: resnet_core::Error| e.to_string())
+}
+
+fn parse_schedule(s: &str) -> Result<LrSchedule, String> {
     s.parse().map_err(|e: resnet_core::Error| e.to_string())
 }
 

@@ -72,3 +72,187 @@ fn bad_arguments_give_one_line_and_exit_2() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+const REAL_DATA: &str = "/usr/share/datasets/fashion-mnist";
+
+/// A quick headless run on a slice of the real data.
+fn quick_train(extra: &[&str]) -> Output {
+    let mut args = vec![
+        "train",
+        "--headless",
+        "--preset",
+        "quick",
+        "--epochs",
+        "1",
+        "--limit-train",
+        "256",
+        "--limit-test",
+        "128",
+        "--batch-size",
+        "64",
+        "--data-dir",
+        REAL_DATA,
+        "--no-download",
+    ];
+    args.extend_from_slice(extra);
+    resnet_tui(&args)
+}
+
+#[test]
+fn headless_training_prints_d2l_lines_and_json_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = dir.path().join("m.jsonl");
+    let ckpt = dir.path().join("c.ckpt");
+    let out =
+        quick_train(&["--metrics-out", metrics.to_str().unwrap(), "--checkpoint", ckpt.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("training resnet18 on cpu: 256 training and 128 test images from /usr/share/datasets/fashion-mnist"), "{text}");
+    let epoch = lines[1];
+    assert!(
+        epoch.starts_with("epoch 1/1: loss ")
+            && epoch.contains(", train acc ")
+            && epoch.contains(", test acc "),
+        "{epoch}"
+    );
+    assert!(epoch.ends_with(" examples/sec on cpu"), "{epoch}");
+    assert!(lines[2].starts_with("loss ") && lines[3].ends_with("examples/sec on cpu"), "{text}");
+    let record: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&metrics).unwrap().trim()).unwrap();
+    for key in ["epoch", "loss", "train_acc", "test_acc", "examples_per_sec", "seconds"] {
+        assert!(record[key].is_number(), "{key} missing in {record}");
+    }
+    assert!(stderr(&out).contains(&format!("saved checkpoint {} (epoch end, step 4)", ckpt.display())));
+}
+
+#[test]
+fn export_gives_pytorch_names_and_import_reads_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("c.ckpt");
+    assert!(quick_train(&["--checkpoint", ckpt.to_str().unwrap()]).status.success());
+    let weights = dir.path().join("w.safetensors");
+    let out =
+        resnet_tui(&["export", "--checkpoint", ckpt.to_str().unwrap(), "--out", weights.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&weights).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    for name in [
+        "0.0.weight",
+        "1.0.conv1.weight",
+        "1.0.bn1.running_mean",
+        "2.0.conv3.weight",
+        "7.bias",
+        "4.1.bn2.num_batches_tracked",
+    ] {
+        assert!(header.get(name).is_some(), "{name} missing");
+    }
+    assert_eq!(header["4.1.bn2.num_batches_tracked"]["dtype"], "I64");
+    let back = dir.path().join("back.ckpt");
+    let out =
+        resnet_tui(&["import", "--weights", weights.to_str().unwrap(), "--out", back.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = resnet_tui(&["import", "--weights", ckpt.to_str().unwrap(), "--out", back.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a valid safetensors file"), "{}", stderr(&out));
+}
+
+/// The real files in a temp dir, with `name` replaced by `bytes`.
+fn data_with(name: &str, bytes: Option<&[u8]>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for stem in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        let file = format!("{stem}.gz");
+        if !name.starts_with(stem) {
+            std::fs::copy(format!("{REAL_DATA}/{file}"), dir.path().join(&file)).unwrap();
+        }
+    }
+    if let Some(bytes) = bytes {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    dir
+}
+
+fn gunzip(path: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()),
+        &mut out,
+    )
+    .unwrap();
+    out
+}
+
+#[test]
+fn bad_data_checkpoints_and_flags_are_one_line_errors_and_lose_nothing() {
+    let labels = gunzip(&format!("{REAL_DATA}/t10k-labels-idx1-ubyte.gz"));
+    let gz = std::fs::read(format!("{REAL_DATA}/t10k-images-idx3-ubyte.gz")).unwrap();
+    let mut bad_magic = labels.clone();
+    bad_magic[3] = 3;
+    let mut label_11 = labels.clone();
+    label_11[8 + 7] = 11;
+    let short_count = [&labels[..4], &9_000u32.to_be_bytes()[..], &labels[8..9_008]].concat();
+    let dirs = [
+        (None, "no such directory"),
+        (
+            Some(data_with("t10k-images-idx3-ubyte.gz", Some(&gz[..gz.len() / 2]))),
+            "t10k-images-idx3-ubyte.gz",
+        ),
+        (Some(data_with("t10k-labels-idx1-ubyte", Some(&bad_magic))), "magic number 2051, expected 2049"),
+        (
+            Some(data_with("t10k-labels-idx1-ubyte", Some(&label_11))),
+            "label 11 of example 7 is outside 0..10",
+        ),
+        (Some(data_with("t10k-labels-idx1-ubyte", Some(&short_count))), "has 10000 images but"),
+        (Some(data_with("t10k-labels-idx1-ubyte", None)), "missing t10k-labels-idx1-ubyte"),
+    ];
+    for (dir, expected) in &dirs {
+        let path = dir.as_ref().map_or("/nonexistent/fashion".into(), |d| d.path().display().to_string());
+        let out = resnet_tui(&["train", "--headless", "--data-dir", &path, "--no-download"]);
+        assert_eq!(out.status.code(), Some(2), "{expected}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("error: ") && err.contains(expected) && err.lines().count() == 1,
+            "{expected}: {err}"
+        );
+    }
+
+    // Checkpoints: a good one stays byte-identical whatever goes wrong with the others.
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.ckpt");
+    assert!(quick_train(&["--checkpoint", good.to_str().unwrap()]).status.success());
+    let before = std::fs::read(&good).unwrap();
+    let truncated = dir.path().join("truncated.ckpt");
+    std::fs::write(&truncated, &before[..before.len() / 3]).unwrap();
+    let shapes = dir.path().join("shapes.json");
+    std::fs::write(&shapes, b"{\"model\": \"resnet18\"}").unwrap();
+    let g = good.to_str().unwrap();
+    for (args, expected) in [
+        (vec!["--resume", truncated.to_str().unwrap(), "--checkpoint", g], "checksum mismatch"),
+        (
+            vec!["--resume", shapes.to_str().unwrap(), "--checkpoint", g],
+            "not a resnet-dfdx checkpoint (bad magic number)",
+        ),
+        (vec!["--momentum", "1.5", "--checkpoint", g], "invalid momentum: must be in [0, 1)"),
+        (vec!["--device", "cuda", "--checkpoint", g], "this build has no CUDA support"),
+        (vec!["--schedule", "sometimes"], "`sometimes` is not constant, cosine or step:EVERY:GAMMA"),
+    ] {
+        let out = quick_train(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(expected) && err.lines().count() == 1, "{args:?}: {err}");
+    }
+    let out = resnet_tui(&["train", "--headless", "--resume", g, "--lr", "0.1", "--data-dir", REAL_DATA]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error: --lr cannot change when resuming: the run's recipe is in"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&good).unwrap(), before, "the good checkpoint changed");
+}

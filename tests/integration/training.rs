@@ -1,0 +1,239 @@
+//! The trainer on real data: determinism, resume equivalence (between and inside epochs,
+//! with momentum), events, control, divergence, and checkpoints that refuse bad files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use resnet_core::checkpoint::Checkpoint;
+use resnet_core::dfdx::prelude::Cpu;
+use resnet_core::train::{spawn, train, Control, LrSchedule, Session, TrainConfig, TrainEvent};
+
+use crate::support::real_data;
+
+fn small() -> TrainConfig {
+    TrainConfig {
+        epochs: 3,
+        batch_size: 64,
+        resize: 28,
+        seed: 3,
+        momentum: 0.9,
+        weight_decay: 1e-4,
+        schedule: LrSchedule::Step { every: 2, gamma: 0.5 },
+        limit_train: Some(320),
+        limit_test: Some(128),
+        ..TrainConfig::d2l()
+    }
+}
+
+fn session(config: TrainConfig, checkpoint: Option<&Path>) -> Session {
+    Session {
+        config,
+        data: Arc::new(real_data().clone()),
+        data_source: "test".into(),
+        checkpoint: checkpoint.map(Path::to_path_buf),
+        resume: None,
+        control: Control::new(),
+    }
+}
+
+fn resumed(config: TrainConfig, from: &Path) -> Session {
+    Session {
+        resume: Some((Checkpoint::load(from).unwrap(), from.to_path_buf())),
+        ..session(config, Some(from))
+    }
+}
+
+/// Runs to the end, collecting events.
+fn run(s: &Session) -> Vec<TrainEvent> {
+    let mut events = Vec::new();
+    train::<Cpu>(s, &mut |e| events.push(e)).unwrap();
+    events
+}
+
+fn losses(ckpt: &Checkpoint) -> Vec<f64> {
+    ckpt.history.iter().map(|m| m.loss).collect()
+}
+
+#[test]
+fn resuming_between_and_inside_epochs_gives_the_same_weights_as_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, split, mid) = (dir.path().join("one"), dir.path().join("split"), dir.path().join("mid"));
+    run(&session(small(), Some(&one)));
+
+    // 1 epoch, then resume for the other 2.
+    run(&session(TrainConfig { epochs: 1, ..small() }, Some(&split)));
+    assert_eq!(Checkpoint::load(&split).unwrap().position.epoch, 1);
+    run(&resumed(small(), &split));
+
+    // Stop after batch 2 of epoch 2 (mid-epoch, with momentum buffers), then resume.
+    let s = session(small(), Some(&mid));
+    let control = s.control.clone();
+    train::<Cpu>(&s, &mut |e| {
+        if let TrainEvent::Batch { epoch: 2, batch: 2, .. } = e {
+            control.request_stop();
+        }
+    })
+    .unwrap();
+    let stopped = Checkpoint::load(&mid).unwrap();
+    assert_eq!((stopped.position.epoch, stopped.position.batch), (1, 2));
+    assert!(stopped.velocity.is_some());
+    run(&resumed(small(), &mid));
+
+    let (a, b, c) =
+        (Checkpoint::load(&one).unwrap(), Checkpoint::load(&split).unwrap(), Checkpoint::load(&mid).unwrap());
+    assert_eq!(a.position.step, 15);
+    for other in [&b, &c] {
+        assert_eq!(other.position, a.position);
+        assert_eq!(losses(other), losses(&a));
+        assert!(other.params == a.params, "weights differ after resuming");
+        assert!(other.velocity == a.velocity, "momentum buffers differ after resuming");
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run_and_another_seed_does_not() {
+    let config = TrainConfig { epochs: 1, momentum: 0.0, weight_decay: 0.0, ..small() };
+    let metrics = |c: TrainConfig| -> Vec<(f64, f64, f64)> {
+        run(&session(c, None))
+            .into_iter()
+            .filter_map(|e| match e {
+                TrainEvent::Epoch(m) => Some((m.loss, m.train_acc, m.test_acc)),
+                _ => None,
+            })
+            .collect()
+    };
+    let first = metrics(config.clone());
+    assert_eq!(first, metrics(config.clone()));
+    assert_ne!(first, metrics(TrainConfig { seed: 4, ..config }));
+}
+
+#[test]
+fn events_arrive_in_order_and_the_control_handle_steers_a_spawned_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.ckpt");
+    let s = session(TrainConfig { epochs: 2, ..small() }, Some(&path));
+    let control = s.control.clone();
+    control.pause();
+    let handle = spawn::<Cpu>(s);
+    let mut seen = Vec::new();
+    for event in handle.events.iter() {
+        match &event {
+            TrainEvent::Paused => {
+                control.request_save();
+                control.resume();
+            }
+            TrainEvent::Batch { epoch: 2, batch: 3, .. } => control.request_stop(),
+            _ => {}
+        }
+        seen.push(event);
+    }
+    let outcome = handle.thread.join().unwrap().unwrap();
+    assert!(outcome.stopped);
+    let kinds: Vec<String> = seen
+        .iter()
+        .map(|e| match e {
+            TrainEvent::Started { .. } => "started".into(),
+            TrainEvent::Batch { epoch, batch, .. } => format!("batch {epoch}.{batch}"),
+            TrainEvent::Evaluating { .. } => "evaluating".into(),
+            TrainEvent::Epoch(m) => format!("epoch {}", m.epoch),
+            TrainEvent::CheckpointSaved { reason, .. } => format!("saved {reason:?}"),
+            TrainEvent::Paused => "paused".into(),
+            TrainEvent::Resumed => "resumed".into(),
+            TrainEvent::Finished { stopped, .. } => format!("finished stopped={stopped}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    // Pause and save act between batches, so they are exact; a stop sent from this thread
+    // while batch 2.4 may already be running lands after batch 2.3 or 2.4.
+    let expected = [
+        "started",
+        "batch 1.1",
+        "paused",
+        "resumed",
+        "batch 1.2",
+        "saved Requested",
+        "batch 1.3",
+        "batch 1.4",
+        "batch 1.5",
+        "evaluating",
+        "epoch 1",
+        "saved EpochEnd",
+        "batch 2.1",
+        "batch 2.2",
+        "batch 2.3",
+    ];
+    assert_eq!(kinds[..expected.len()], expected);
+    let tail: Vec<&str> = kinds[expected.len()..].iter().map(String::as_str).collect();
+    let last_batch = match tail.as_slice() {
+        ["saved Stop", "finished stopped=true"] => 3,
+        ["batch 2.4", "saved Stop", "finished stopped=true"] => 4,
+        other => panic!("unexpected end of run: {other:?}"),
+    };
+    let ckpt = Checkpoint::load(&path).unwrap();
+    assert_eq!((ckpt.position.epoch, ckpt.position.batch, ckpt.history.len()), (1, last_batch, 1));
+}
+
+#[test]
+fn divergence_stops_the_run_and_keeps_the_last_good_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("good.ckpt");
+    run(&session(TrainConfig { epochs: 1, momentum: 0.0, ..small() }, Some(&path)));
+    let good = std::fs::read(&path).unwrap();
+    let wild = TrainConfig { epochs: 2, lr: 1e9, momentum: 0.0, ..small() };
+    let mut failed = None;
+    let err = train::<Cpu>(&resumed(wild, &path), &mut |e| {
+        if let TrainEvent::Failed { message } = e {
+            failed = Some(message);
+        }
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(err.starts_with("training diverged: loss ") && err.contains("lower the learning rate"), "{err}");
+    assert_eq!(failed.as_deref(), Some(err.as_str()));
+    assert_eq!(std::fs::read(&path).unwrap(), good, "the last good checkpoint changed");
+}
+
+#[test]
+fn bad_checkpoints_are_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ok.ckpt");
+    run(&session(TrainConfig { epochs: 1, ..small() }, Some(&path)));
+    let bytes = std::fs::read(&path).unwrap();
+    let load = |name: &str, data: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, data).unwrap();
+        Checkpoint::load(&p).unwrap_err().to_string()
+    };
+    assert!(load("trunc", &bytes[..bytes.len() / 2])
+        .ends_with("checkpoint is truncated or corrupt (checksum mismatch)"));
+    assert!(load("magic", b"PK\x03\x04 not a checkpoint")
+        .ends_with("not a resnet-dfdx checkpoint (bad magic number)"));
+    let mut flipped = bytes.clone();
+    flipped[bytes.len() / 3] ^= 0x40;
+    assert!(load("flip", &flipped).contains("checksum mismatch"));
+    let mut version = bytes.clone();
+    version[8] = 99;
+    assert!(load("version", &version).contains("checkpoint format version 99 is not supported"));
+    assert!(load("empty", b"").contains("bad magic number"));
+
+    // A checkpoint of another model configuration.
+    let mut other = Checkpoint::load(&path).unwrap();
+    other.header.classes = 100;
+    let p = dir.path().join("other.ckpt");
+    other.save(&p).unwrap();
+    let err = train::<Cpu>(&resumed(small(), &p), &mut |_| {}).unwrap_err().to_string();
+    assert!(
+        err.contains("checkpoint is of resnet18 (1 input channels, 100 classes), not of resnet18 (1, 10)"),
+        "{err}"
+    );
+    // A tensor of the wrong shape.
+    let mut bent = Checkpoint::load(&path).unwrap();
+    bent.params[0].shape = vec![64, 1, 3, 3];
+    bent.params[0].data.truncate(64 * 9);
+    bent.save(&p).unwrap();
+    let err = train::<Cpu>(&resumed(small(), &p), &mut |_| {}).unwrap_err().to_string();
+    assert!(
+        err.contains("tensor `0.0.weight` has shape [64, 1, 3, 3], this model needs [64, 1, 7, 7]"),
+        "{err}"
+    );
+}

@@ -1,0 +1,173 @@
+//! `resnet-tui train --headless`: d2l's lines on stdout, JSON Lines metrics, and the run
+//! setup shared with the dashboard (configuration, resume, data search).
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use resnet_core::checkpoint::Checkpoint;
+use resnet_core::data::{FashionMnist, Search};
+use resnet_core::dfdx::prelude::Cpu;
+use resnet_core::train::{train, Control, EpochMetrics, SaveReason, Session, TrainEvent};
+
+use crate::cli::{DeviceChoice, TrainArgs};
+
+/// Why a command failed, and so its exit status.
+#[derive(Debug, PartialEq)]
+pub enum Failure {
+    /// Bad arguments, data or files before training began: exit 2.
+    Usage(String),
+    /// Training itself failed: exit 1.
+    Training(String),
+}
+
+/// Builds the run from the flags: threads, device, resume, configuration and data.
+pub fn prepare(args: &TrainArgs) -> Result<Session, Failure> {
+    let usage = |e: resnet_core::Error| Failure::Usage(e.to_string());
+    if let Some(n) = args.threads {
+        if n == 0 {
+            return Err(Failure::Usage("invalid --threads: must be at least 1".into()));
+        }
+        // Only the first call in a process can set the pool; later ones keep it.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    }
+    if args.device == DeviceChoice::Cuda {
+        return Err(Failure::Usage(
+            "this build has no CUDA support; rebuild resnet-tui with --features cuda".into(),
+        ));
+    }
+    let (config, resume) = match &args.resume {
+        Some(path) => {
+            let ckpt = Checkpoint::load(path).map_err(usage)?;
+            let fixed = args.recipe_flags();
+            if !fixed.is_empty() {
+                return Err(Failure::Usage(format!(
+                    "{} cannot change when resuming: the run's recipe is in {} (only --epochs may grow)",
+                    fixed.join(", "),
+                    path.display()
+                )));
+            }
+            let mut config = ckpt.config.clone();
+            config.epochs = args.epochs.unwrap_or(config.epochs);
+            if config.epochs < ckpt.position.epoch {
+                return Err(Failure::Usage(format!(
+                    "invalid --epochs: {} already has {} completed epochs",
+                    path.display(),
+                    ckpt.position.epoch
+                )));
+            }
+            (config, Some((ckpt, path.clone())))
+        }
+        None => (args.config(), None),
+    };
+    config.validate().map_err(usage)?;
+    let search = Search::standard(args.data_dir.clone(), !args.no_download);
+    let mut progress = download_progress();
+    let (dir, source) = search.locate(&mut progress).map_err(usage)?;
+    let data = FashionMnist::load(&dir).map_err(usage)?;
+    Ok(Session {
+        config,
+        data: Arc::new(data),
+        data_source: format!("{} ({source})", dir.display()),
+        checkpoint: args.checkpoint.clone().or_else(|| args.resume.clone()),
+        resume,
+        control: Control::new(),
+    })
+}
+
+/// A progress line on stderr while downloading (only when stderr is a terminal).
+fn download_progress() -> impl FnMut(resnet_core::data::Progress<'_>) {
+    let tty = std::io::stderr().is_terminal();
+    move |p| {
+        if tty {
+            let total = p.total.map_or(String::new(), |t| format!(" of {:.1} MB", t as f64 / 1e6));
+            eprint!("\rdownloading {}: {:.1} MB{total}   ", p.name, p.done as f64 / 1e6);
+        }
+    }
+}
+
+/// d2l's closing lines: the last epoch's numbers and the examples/sec of the whole run.
+pub fn summary(history: &[EpochMetrics], device: &str) -> Option<String> {
+    let last = history.last()?;
+    let seconds: f64 = history.iter().map(|m| 1.0 / m.examples_per_sec.max(f64::MIN_POSITIVE)).sum();
+    let rate = history.len() as f64 / seconds;
+    Some(format!(
+        "loss {:.3}, train acc {:.3}, test acc {:.3}\n{rate:.1} examples/sec on {device}",
+        last.loss, last.train_acc, last.test_acc
+    ))
+}
+
+fn open_metrics(path: &Path, history: &[EpochMetrics]) -> Result<BufWriter<File>, Failure> {
+    let file =
+        File::create(path).map_err(|e| Failure::Usage(format!("cannot create {}: {e}", path.display())))?;
+    let mut out = BufWriter::new(file);
+    for m in history {
+        write_metrics(&mut out, m);
+    }
+    Ok(out)
+}
+
+fn write_metrics(out: &mut BufWriter<File>, m: &EpochMetrics) {
+    if let Ok(line) = serde_json::to_string(m) {
+        let _ = writeln!(out, "{line}").and_then(|_| out.flush());
+    }
+}
+
+/// Runs the whole headless command.
+pub fn run(args: &TrainArgs) -> Result<(), Failure> {
+    let session = prepare(args)?;
+    let history = session.resume.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
+    let mut metrics = args.metrics_out.as_deref().map(|p| open_metrics(p, &history)).transpose()?;
+    let epochs = session.config.epochs;
+    let mut device = String::from("cpu");
+    let mut sink = |event: TrainEvent| match event {
+        TrainEvent::Started {
+            config,
+            data,
+            train_examples,
+            test_examples,
+            batches_per_epoch,
+            device: d,
+            resumed_from,
+            start_epoch,
+            start_batch,
+            ..
+        } => {
+            device = d;
+            if let Some(from) = resumed_from {
+                println!("resuming {from} at epoch {}, batch {start_batch}", start_epoch + 1);
+            }
+            println!(
+                "training {} on {device}: {train_examples} training and {test_examples} test images from {data}; \
+                 {batches_per_epoch} batches of {} at {}x{}, lr {}",
+                config.model, config.batch_size, config.resize, config.resize, config.lr
+            );
+        }
+        TrainEvent::Epoch(m) => {
+            println!("{}", m.line(epochs, &device));
+            if let Some(out) = metrics.as_mut() {
+                write_metrics(out, &m);
+            }
+        }
+        TrainEvent::CheckpointSaved { path, step, reason } => {
+            let why = match reason {
+                SaveReason::EpochEnd => "epoch end",
+                SaveReason::Requested => "requested",
+                SaveReason::Stop => "stopping",
+            };
+            eprintln!("saved checkpoint {path} ({why}, step {step})");
+        }
+        TrainEvent::Warning(w) => eprintln!("warning: {w}"),
+        TrainEvent::Finished { history, stopped } => {
+            if stopped {
+                println!("stopped early");
+            }
+            if let Some(s) = summary(&history, &device) {
+                println!("{s}");
+            }
+        }
+        _ => {}
+    };
+    train::<Cpu>(&session, &mut sink).map(|_| ()).map_err(|e| Failure::Training(e.to_string()))
+}
