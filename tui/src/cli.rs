@@ -23,7 +23,7 @@ pub enum Command {
     /// Print a model's layer shape table (the chapter's `X.shape` per block).
     Shapes(ShapesArgs),
     /// Train on Fashion-MNIST as d2l's train_ch6 does, printing d2l's lines.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Write a checkpoint's weights as safetensors with the PyTorch model's state_dict names.
     Export(ExportArgs),
     /// Make a checkpoint from PyTorch weights (safetensors with the seed model's names).
