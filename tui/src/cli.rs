@@ -7,14 +7,19 @@ use resnet_core::models::ModelName;
 use resnet_core::summary::Dims;
 use resnet_core::train::{LrSchedule, TrainConfig};
 
-/// ResNet (Dive into Deep Learning, ch. 8.6) in Rust: shape tables, training on
-/// Fashion-MNIST, benchmarks.
+/// ResNet (Dive into Deep Learning, ch. 8.6) in Rust: a training dashboard for Fashion-MNIST,
+/// shape tables, a headless trainer, PyTorch interop.
+///
+/// Without a subcommand it opens the dashboard; its flags are the setup screen's defaults.
 #[derive(Debug, Parser)]
-#[command(name = "resnet-tui", version, about)]
+#[command(name = "resnet-tui", version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// What to do.
+    /// What to do (default: the dashboard).
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The dashboard's flags (the same as `train`'s).
+    #[command(flatten)]
+    pub train: TrainArgs,
 }
 
 /// The subcommands.
@@ -22,7 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Print a model's layer shape table (the chapter's `X.shape` per block).
     Shapes(ShapesArgs),
-    /// Train on Fashion-MNIST as d2l's train_ch6 does, printing d2l's lines.
+    /// Train on Fashion-MNIST as d2l's train_ch6 does: the dashboard, or d2l's lines with
+    /// --headless (or when stdout is not a terminal).
     Train(Box<TrainArgs>),
     /// Write a checkpoint's weights as safetensors with the PyTorch model's state_dict names.
     Export(ExportArgs),

@@ -1,14 +1,24 @@
-//! `resnet-tui`: the command line of resnet-dfdx. `shapes` prints a model's layer table,
-//! `train --headless` trains as d2l's train_ch6, `export`/`import` talk to PyTorch.
+//! `resnet-tui`: the dashboard and command line of resnet-dfdx. Without a subcommand (or
+//! with `train`) it opens the training dashboard; `train --headless` prints d2l's lines,
+//! `shapes` a model's layer table, `export`/`import` talk to PyTorch.
 
+mod app;
+mod charts;
 mod cli;
+mod dashboard;
+mod eta;
+mod event;
 mod headless;
 mod interop;
+mod memory;
+mod setup;
 mod shapes;
+mod ui;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use cli::{Cli, Command};
 use headless::Failure;
@@ -25,21 +35,32 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Shapes(args)) => shapes::run(&args).map_err(Failure::Usage).map(Some),
-        Some(Command::Train(args)) => headless::run(&args).map(|()| None),
+        Some(Command::Train(args)) => return train(&args),
         Some(Command::Export(args)) => interop::export(&args).map(Some),
         Some(Command::Import(args)) => interop::import(&args).map(Some),
-        None => {
-            let _ = Cli::command().print_help();
-            Ok(None)
-        }
+        None => return train(&cli.train),
     };
-    match result {
-        Ok(text) => {
-            if let Some(text) = text {
-                println!("{}", text.trim_end());
-            }
-            ExitCode::SUCCESS
+    report(result.map(|text| {
+        if let Some(text) = text {
+            println!("{}", text.trim_end());
         }
+        0
+    }))
+}
+
+/// The dashboard, or d2l's plain lines with `--headless` or when stdout is not a terminal.
+fn train(args: &cli::TrainArgs) -> ExitCode {
+    if args.headless || !std::io::stdout().is_terminal() {
+        report(headless::run(args).map(|()| 0))
+    } else {
+        report(dashboard::run(args))
+    }
+}
+
+/// The exit status of a command's result, printing its error as one line.
+fn report(result: Result<u8, Failure>) -> ExitCode {
+    match result {
+        Ok(status) => ExitCode::from(status),
         Err(Failure::Usage(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(USAGE)

@@ -44,12 +44,16 @@ pub struct Conv1x1;
 pub trait Shortcut<const I: usize, const O: usize, const S: usize> {
     /// The layer (builder) that computes the shortcut branch.
     type Builder;
+    /// The shortcut in words, for model outlines.
+    const DESCRIPTION: &'static str;
 }
 
 impl<const C: usize> Shortcut<C, C, 1> for Identity {
     type Builder = Identity;
+    const DESCRIPTION: &'static str = "identity shortcut";
 }
 
 impl<const I: usize, const O: usize, const S: usize> Shortcut<I, O, S> for Conv1x1 {
     type Builder = Conv2D<I, O, 1, S, 0>;
+    const DESCRIPTION: &'static str = "1x1 conv shortcut";
 }

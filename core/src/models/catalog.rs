@@ -6,7 +6,7 @@ use core::fmt;
 use core::str::FromStr;
 
 use super::ResNet18;
-use crate::summary::{Dims, ModelShape, Row};
+use crate::summary::{Dims, ModelShape, Node, Row};
 use crate::Error;
 
 /// A model of this crate, by name.
@@ -35,7 +35,16 @@ impl ModelName {
     pub fn table(self, input: Dims, classes: usize) -> Result<Vec<Row>, Error> {
         let [_, channels, _, _] = input.nchw("the model")?;
         match self {
-            ModelName::ResNet18 => dispatch!(ResNet18, input, channels, classes),
+            ModelName::ResNet18 => dispatch!(ResNet18::table, input, channels, classes),
+        }
+    }
+
+    /// The table's rows with the structure of each block below it (see
+    /// [`ModelShape::outline`]).
+    pub fn outline(self, input: Dims, classes: usize) -> Result<Vec<Node>, Error> {
+        let [_, channels, _, _] = input.nchw("the model")?;
+        match self {
+            ModelName::ResNet18 => dispatch!(ResNet18::outline, input, channels, classes),
         }
     }
 }
@@ -63,23 +72,24 @@ pub const SUPPORTED_CHANNELS: &str = "1, 2, 3 or 4 input channels";
 /// Class counts the tables are instantiated for.
 pub const SUPPORTED_CLASSES: &str = "1 to 10, 100 or 1000 classes";
 
-/// Expands to a match that instantiates `$model<IN, CLASSES>` for the supported values.
+/// Expands to a match that calls `$model<IN, CLASSES>::$method` (of [`ModelShape`]) for the
+/// supported values.
 macro_rules! dispatch {
-    ($model:ident, $input:expr, $channels:expr, $classes:expr) => {
+    ($model:ident :: $method:ident, $input:expr, $channels:expr, $classes:expr) => {
         match $channels {
-            1 => dispatch!(@classes $model, 1, $input, $classes),
-            2 => dispatch!(@classes $model, 2, $input, $classes),
-            3 => dispatch!(@classes $model, 3, $input, $classes),
-            4 => dispatch!(@classes $model, 4, $input, $classes),
+            1 => dispatch!(@classes $model, $method, 1, $input, $classes),
+            2 => dispatch!(@classes $model, $method, 2, $input, $classes),
+            3 => dispatch!(@classes $model, $method, 3, $input, $classes),
+            4 => dispatch!(@classes $model, $method, 4, $input, $classes),
             value => Err(Error::Unsupported { what: "input channels", value, supported: SUPPORTED_CHANNELS }),
         }
     };
-    (@classes $model:ident, $in:literal, $input:expr, $classes:expr) => {
-        dispatch!(@each $model, $in, $input, $classes, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100, 1000])
+    (@classes $model:ident, $method:ident, $in:literal, $input:expr, $classes:expr) => {
+        dispatch!(@each $model, $method, $in, $input, $classes, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100, 1000])
     };
-    (@each $model:ident, $in:literal, $input:expr, $classes:expr, [$($k:literal),*]) => {
+    (@each $model:ident, $method:ident, $in:literal, $input:expr, $classes:expr, [$($k:literal),*]) => {
         match $classes {
-            $($k => <$model<$in, $k> as ModelShape>::table($input),)*
+            $($k => <$model<$in, $k> as ModelShape>::$method($input),)*
             value => Err(Error::Unsupported { what: "classes", value, supported: SUPPORTED_CLASSES }),
         }
     };

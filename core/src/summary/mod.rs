@@ -67,6 +67,39 @@ pub struct RawRow {
     pub macs: u64,
 }
 
+/// One line of a model outline: a table row (depth 0) or a part of a block below it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// 0 for the table's rows, more for parts of blocks.
+    pub depth: usize,
+    /// How depth-0 nodes are named.
+    pub label: Label,
+    /// The row name (`b2`, `linear`) at depth 0; empty below.
+    pub name: String,
+    /// What the layer is, e.g. `residual 64->128, stride 2, 1x1 conv shortcut`.
+    pub text: String,
+    /// Output shape, batch first.
+    pub output: Dims,
+    /// Trainable parameters (of the whole block for blocks).
+    pub params: usize,
+    /// Multiply-accumulates (of the whole block for blocks).
+    pub macs: u64,
+}
+
+/// Names the depth-0 nodes as [`name_rows`] names rows.
+pub fn name_nodes(nodes: &mut [Node]) {
+    let mut blocks = 0;
+    for n in nodes.iter_mut().filter(|n| n.depth == 0) {
+        n.name = match n.label {
+            Label::Block => {
+                blocks += 1;
+                format!("b{blocks}")
+            }
+            Label::Layer(kind) => String::from(kind),
+        };
+    }
+}
+
 /// Names raw rows: blocks `b1`, `b2`, ... in order, layers by their kind.
 pub fn name_rows(raw: Vec<RawRow>) -> Vec<Row> {
     let mut blocks = 0;

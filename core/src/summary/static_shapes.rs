@@ -5,7 +5,10 @@ use alloc::vec::Vec;
 
 use dfdx::nn::builders::{BatchNorm2D, GeneralizedResidual, Linear, ReLU};
 
-use super::{name_rows, Dims, Label, RawRow, Row};
+use alloc::format;
+use alloc::string::String;
+
+use super::{name_nodes, name_rows, Dims, Label, Node, RawRow, Row};
 use crate::blocks::{Identity, Residual, ResidualMain, Shortcut};
 use crate::models::{Head, Stage};
 use crate::nn::builders::{Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
@@ -38,12 +41,46 @@ pub trait LayerShape {
         rows.push(RawRow { label: Self::LABEL, output, params: Self::PARAMS, macs });
         Ok(output)
     }
+
+    /// What the layer is, with its settings, e.g. `conv 3x3/2 pad 1, 64->128`.
+    fn describe() -> String {
+        match Self::LABEL {
+            Label::Block => "block".into(),
+            Label::Layer(kind) => kind.into(),
+        }
+    }
+
+    /// Appends the layer's parts (nothing for a plain layer) at `depth`; returns the output
+    /// shape if it has parts.
+    fn parts(_input: Dims, _depth: usize, _out: &mut Vec<Node>) -> Result<Option<Dims>, Error> {
+        Ok(None)
+    }
+
+    /// Appends an outline of the layer: its own node at `depth`, then its parts one deeper.
+    fn outline(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Dims, Error> {
+        let Trace { output, macs } = Self::trace(input)?;
+        out.push(Node {
+            depth,
+            label: Self::LABEL,
+            name: String::new(),
+            text: Self::describe(),
+            output,
+            params: Self::PARAMS,
+            macs,
+        });
+        Self::parts(input, depth + 1, out)?;
+        Ok(output)
+    }
 }
 
 /// A whole model (a tuple of blocks and layers) as a table: one row per element.
 pub trait ModelShape {
     /// The named rows at `input`.
     fn table(input: Dims) -> Result<Vec<Row>, Error>;
+
+    /// The table's rows (depth 0, named as in [`ModelShape::table`]) with the structure of
+    /// each block below it (residual blocks, their layers and shortcuts).
+    fn outline(input: Dims) -> Result<Vec<Node>, Error>;
 }
 
 /// Output (OH, OW) of a `kernel`/`stride`/`padding` window on an (H, W) plane, or
@@ -70,6 +107,10 @@ impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: us
     const PARAMS: usize = O * I * K * K + O;
     const LABEL: Label = Label::Layer("conv2d");
 
+    fn describe() -> String {
+        format!("conv {K}x{K}/{S} pad {P}, {I}->{O}")
+    }
+
     fn trace(input: Dims) -> Result<Trace, Error> {
         let [n, c, h, w] = input.nchw("conv2d")?;
         expect_channels("conv2d", I, c)?;
@@ -83,6 +124,10 @@ impl<const K: usize, const S: usize, const P: usize> LayerShape for MaxPool2D<K,
     const PARAMS: usize = 0;
     const LABEL: Label = Label::Layer("max pool");
 
+    fn describe() -> String {
+        format!("max pool {K}x{K}/{S} pad {P}")
+    }
+
     fn trace(input: Dims) -> Result<Trace, Error> {
         let [n, c, h, w] = input.nchw("max pool")?;
         let [oh, ow] = window("max pool", [h, w], [K, S, P])?;
@@ -93,6 +138,10 @@ impl<const K: usize, const S: usize, const P: usize> LayerShape for MaxPool2D<K,
 impl<const C: usize> LayerShape for BatchNorm2D<C> {
     const PARAMS: usize = 2 * C;
     const LABEL: Label = Label::Layer("batch norm");
+
+    fn describe() -> String {
+        format!("batch norm ({C})")
+    }
 
     fn trace(input: Dims) -> Result<Trace, Error> {
         let [_, c, _, _] = input.nchw("batch norm")?;
@@ -145,6 +194,10 @@ impl<const I: usize, const O: usize> LayerShape for Linear<I, O> {
     const PARAMS: usize = I * O + O;
     const LABEL: Label = Label::Layer("linear");
 
+    fn describe() -> String {
+        format!("linear {I}->{O}")
+    }
+
     fn trace(input: Dims) -> Result<Trace, Error> {
         match input.as_slice() {
             &[n, features] => {
@@ -159,6 +212,12 @@ impl<const I: usize, const O: usize> LayerShape for Linear<I, O> {
 impl<F: LayerShape, R: LayerShape> LayerShape for GeneralizedResidual<F, R> {
     const PARAMS: usize = F::PARAMS + R::PARAMS;
     const LABEL: Label = Label::Layer("residual");
+
+    fn parts(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Option<Dims>, Error> {
+        let y = F::outline(input, depth, out)?;
+        outline_as::<R>("shortcut: ", input, depth, out)?;
+        Ok(Some(y))
+    }
 
     fn trace(input: Dims) -> Result<Trace, Error> {
         let (main, shortcut) = (F::trace(input)?, R::trace(input)?);
@@ -180,6 +239,17 @@ where
     const PARAMS: usize = <(GeneralizedResidual<ResidualMain<I, O, S>, Sc::Builder>, ReLU)>::PARAMS;
     const LABEL: Label = Label::Layer("residual");
 
+    fn describe() -> String {
+        format!("residual {I}->{O}, stride {S}, {}", Sc::DESCRIPTION)
+    }
+
+    fn parts(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Option<Dims>, Error> {
+        let y = ResidualMain::<I, O, S>::parts(input, depth, out)?.unwrap_or(input);
+        outline_as::<Sc::Builder>("shortcut: ", input, depth, out)?;
+        outline_as::<ReLU>("after the sum: ", y, depth, out)?;
+        Ok(Some(y))
+    }
+
     fn trace(input: Dims) -> Result<Trace, Error> {
         <(GeneralizedResidual<ResidualMain<I, O, S>, Sc::Builder>, ReLU)>::trace(input)
     }
@@ -188,6 +258,18 @@ where
 impl<First: LayerShape, Rest: LayerShape, const N: usize> LayerShape for Stage<First, Rest, N> {
     const PARAMS: usize = First::PARAMS + N.saturating_sub(1) * Rest::PARAMS;
     const LABEL: Label = Label::Block;
+
+    fn describe() -> String {
+        format!("stage of {N} blocks")
+    }
+
+    fn parts(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Option<Dims>, Error> {
+        let mut x = First::outline(input, depth, out)?;
+        for _ in 1..N {
+            x = Rest::outline(x, depth, out)?;
+        }
+        Ok(Some(x))
+    }
 
     fn trace(input: Dims) -> Result<Trace, Error> {
         let mut t = First::trace(input)?;
@@ -221,6 +303,28 @@ impl<const C: usize, const CLASSES: usize> LayerShape for Head<C, CLASSES> {
     fn rows(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
         Self::each(input, rows)
     }
+
+    /// The head is outlined as the three layers the chapter prints.
+    fn outline(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Dims, Error> {
+        let x = GlobalAvgPool2D::outline(input, depth, out)?;
+        let x = Flatten2D::outline(x, depth, out)?;
+        Linear::<C, CLASSES>::outline(x, depth, out)
+    }
+}
+
+/// [`LayerShape::outline`] of `L` with `prefix` before its own node's text.
+fn outline_as<L: LayerShape>(
+    prefix: &str,
+    input: Dims,
+    depth: usize,
+    out: &mut Vec<Node>,
+) -> Result<Dims, Error> {
+    let at = out.len();
+    let y = L::outline(input, depth, out)?;
+    if let Some(node) = out.get_mut(at) {
+        node.text = format!("{prefix}{}", node.text);
+    }
+    Ok(y)
 }
 
 macro_rules! tuple_shapes {
@@ -234,6 +338,16 @@ macro_rules! tuple_shapes {
                 $(let t = { let next = $m::trace(t.output)?; Trace { output: next.output, macs: t.macs + next.macs } };)+
                 Ok(t)
             }
+
+            fn describe() -> String {
+                "sequential".into()
+            }
+
+            fn parts(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Option<Dims>, Error> {
+                let x = input;
+                $(let x = $m::outline(x, depth, out)?;)+
+                Ok(Some(x))
+            }
         }
 
         impl<$($m: LayerShape),+> ModelShape for ($($m,)+) {
@@ -243,6 +357,15 @@ macro_rules! tuple_shapes {
                 $(let x = $m::rows(x, &mut rows)?;)+
                 let _ = x;
                 Ok(name_rows(rows))
+            }
+
+            fn outline(input: Dims) -> Result<Vec<Node>, Error> {
+                let mut nodes = Vec::new();
+                let x = input;
+                $(let x = $m::outline(x, 0, &mut nodes)?;)+
+                let _ = x;
+                name_nodes(&mut nodes);
+                Ok(nodes)
             }
         }
     };
@@ -303,6 +426,35 @@ mod tests {
         assert_eq!(Residual::<3, 3>::trace(d(&[4, 3, 6, 6])).unwrap().output.as_slice(), &[4, 3, 6, 6]);
         let t = Residual::<3, 6, 2, Conv1x1>::trace(d(&[4, 3, 6, 6])).unwrap();
         assert_eq!(t.output.as_slice(), &[4, 6, 3, 3]);
+    }
+
+    #[test]
+    fn the_outline_shows_each_stages_blocks_shortcuts_and_strides() {
+        let nodes = <ResNet18<1, 10> as ModelShape>::outline(d(&[1, 1, 96, 96])).unwrap();
+        let top: Vec<&str> = nodes.iter().filter(|n| n.depth == 0).map(|n| n.name.as_str()).collect();
+        assert_eq!(top, ["b1", "b2", "b3", "b4", "b5", "global average pool", "flatten", "linear"]);
+        let lines: Vec<String> =
+            nodes.iter().map(|n| format!("{}{} {}", "  ".repeat(n.depth), n.text, n.output)).collect();
+        let b3 = lines.iter().position(|l| l.starts_with("stage of 2 blocks (1, 128, 12, 12)")).unwrap();
+        assert_eq!(
+            lines[b3 + 1..b3 + 9],
+            [
+                "  residual 64->128, stride 2, 1x1 conv shortcut (1, 128, 12, 12)",
+                "    conv 3x3/2 pad 1, 64->128 (1, 128, 12, 12)",
+                "    batch norm (128) (1, 128, 12, 12)",
+                "    relu (1, 128, 12, 12)",
+                "    conv 3x3/1 pad 1, 128->128 (1, 128, 12, 12)",
+                "    batch norm (128) (1, 128, 12, 12)",
+                "    shortcut: conv 1x1/2 pad 0, 64->128 (1, 128, 12, 12)",
+                "    after the sum: relu (1, 128, 12, 12)",
+            ]
+        );
+        assert!(lines.contains(&"  residual 64->64, stride 1, identity shortcut (1, 64, 24, 24)".to_string()));
+        assert!(lines.contains(&"    shortcut: identity (1, 64, 24, 24)".to_string()));
+        // Each row's parameters add up, as in the table.
+        let table = ResNet18::<1, 10>::table(d(&[1, 1, 96, 96])).unwrap();
+        let top_params: Vec<usize> = nodes.iter().filter(|n| n.depth == 0).map(|n| n.params).collect();
+        assert_eq!(top_params, table.iter().map(|r| r.params).collect::<Vec<_>>());
     }
 
     #[test]

@@ -17,5 +17,5 @@ pub use device::TrainDevice;
 pub use events::{SaveReason, TrainEvent};
 pub use metrics::{correct, predictions, EpochMetrics, EpochTotals};
 pub use sgd::{Sgd, SgdSettings};
-pub use spawn::{spawn, TrainerHandle};
+pub use spawn::{spawn, spawn_with, TrainerHandle};
 pub use trainer::{train, Outcome, Session, Trainable, CLASSES, IN_CHANNELS};

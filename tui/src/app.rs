@@ -1,0 +1,599 @@
+//! The dashboard's state and what keys and trainer events do to it. Drawing is elsewhere
+//! (`ui/`); time comes in as an argument, so everything here is testable without a clock.
+
+use std::time::Duration;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use resnet_core::models::ModelName;
+use resnet_core::summary::{Dims, Node};
+use resnet_core::train::{Control, EpochMetrics, SaveReason, TrainConfig, TrainEvent, CLASSES, IN_CHANNELS};
+
+use crate::eta::Eta;
+use crate::setup::{FormKey, SetupForm};
+
+/// Where the run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Editing the settings.
+    Setup,
+    /// Loading the data and building the model.
+    Starting,
+    /// Training.
+    Running,
+    /// Paused between batches.
+    Paused,
+    /// Finishing the current batch before saving and stopping.
+    Stopping,
+    /// Done (all epochs, or stopped on request).
+    Finished,
+    /// The run failed.
+    Failed,
+}
+
+impl Phase {
+    /// The status bar's word for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Setup => "setup",
+            Phase::Starting => "starting",
+            Phase::Running => "running",
+            Phase::Paused => "paused",
+            Phase::Stopping => "stopping",
+            Phase::Finished => "finished",
+            Phase::Failed => "failed",
+        }
+    }
+
+    /// Whether a trainer is alive.
+    pub fn training(self) -> bool {
+        matches!(self, Phase::Starting | Phase::Running | Phase::Paused | Phase::Stopping)
+    }
+}
+
+/// The panels `tab` cycles through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    /// The settings form.
+    Setup,
+    /// The layer table.
+    Model,
+    /// Charts, progress and log.
+    Training,
+}
+
+/// The panels, in tab order.
+pub const PANELS: [Panel; 3] = [Panel::Setup, Panel::Model, Panel::Training];
+
+/// The choices of the quit prompt.
+pub const QUIT_CHOICES: [&str; 3] = ["stop after this batch and save", "quit without saving", "cancel"];
+
+/// A window over the panels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Popup {
+    /// Quit while training: one of [`QUIT_CHOICES`] is highlighted.
+    Quit {
+        /// The highlighted choice.
+        selected: usize,
+    },
+    /// The keys.
+    Help,
+}
+
+/// How serious a log line is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Information.
+    Info,
+    /// Worth attention.
+    Warning,
+    /// Something failed.
+    Error,
+}
+
+/// One line of the log panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    /// Seconds since the dashboard opened.
+    pub at: Duration,
+    /// Severity.
+    pub level: Level,
+    /// The text.
+    pub text: String,
+}
+
+/// What the event loop must do after a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Nothing beyond redrawing.
+    None,
+    /// Start the run with the form's settings.
+    Start,
+    /// Leave now.
+    Quit,
+}
+
+/// How a signal asks the dashboard to end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interrupt {
+    /// SIGINT or Ctrl-C.
+    Int,
+    /// SIGTERM.
+    Term,
+}
+
+/// The running (or finished) training run as the dashboard sees it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunView {
+    /// The run's recipe.
+    pub config: Option<TrainConfig>,
+    /// The device label (`cpu`).
+    pub device: String,
+    /// Where the data came from.
+    pub data: String,
+    /// Training examples per epoch.
+    pub train_examples: usize,
+    /// Batches per epoch.
+    pub batches: usize,
+    /// Current 1-based epoch.
+    pub epoch: usize,
+    /// Batches done in the current epoch.
+    pub batch: usize,
+    /// Steps done (the run's own, resumed ones included).
+    pub step: u64,
+    /// Step count at the first loss point.
+    pub first_step: u64,
+    /// Loss of every step since the dashboard started the run.
+    pub losses: Vec<f64>,
+    /// Completed epochs.
+    pub epochs: Vec<EpochMetrics>,
+    /// Running accuracy of the current epoch.
+    pub train_acc: f64,
+    /// Examples per second of the current epoch's steps.
+    pub examples_per_sec: f64,
+    /// Learning rate in use.
+    pub lr: f64,
+    /// When the run began (since the dashboard opened).
+    pub started_at: Option<Duration>,
+    /// When it ended.
+    pub ended_at: Option<Duration>,
+    /// Whether a test pass is running.
+    pub testing: bool,
+    /// The pace.
+    pub eta: Eta,
+    /// The newest checkpoint written.
+    pub checkpoint: Option<String>,
+}
+
+impl RunView {
+    /// Steps the whole run has (all epochs).
+    pub fn total_steps(&self) -> u64 {
+        let epochs = self.config.as_ref().map_or(0, |c| c.epochs);
+        (epochs * self.batches) as u64
+    }
+
+    /// Epochs the run has.
+    pub fn epoch_count(&self) -> usize {
+        self.config.as_ref().map_or(0, |c| c.epochs)
+    }
+
+    /// Time left, once the pace is known.
+    pub fn eta(&self) -> Option<Duration> {
+        let steps_left = self.total_steps().saturating_sub(self.step);
+        let tests_left = self.epoch_count().saturating_sub(self.epochs.len());
+        self.eta.remaining(steps_left, tests_left)
+    }
+}
+
+/// The whole dashboard state.
+#[derive(Debug)]
+pub struct App {
+    /// Where the run stands.
+    pub phase: Phase,
+    /// The panel shown.
+    pub panel: Panel,
+    /// The settings.
+    pub form: SetupForm,
+    /// Result of the data search, for the setup screen.
+    pub data_status: String,
+    /// The layer table (with each block's structure) of the model at the image size.
+    pub outline: Result<Vec<Node>, String>,
+    /// The run.
+    pub run: RunView,
+    /// The log panel's lines.
+    pub log: Vec<LogLine>,
+    /// An open popup.
+    pub popup: Option<Popup>,
+    /// Scroll offset of the model table and of the log.
+    pub scroll: u16,
+    /// Resident memory of the process.
+    pub memory: Option<u64>,
+    /// Time since the dashboard opened, as of the latest event.
+    pub now: Duration,
+    /// The trainer's handle, once started.
+    pub control: Option<Control>,
+    /// Set when the user chose to leave (after the trainer stops, if it is saving).
+    pub quitting: bool,
+    /// The signal that ended the session, if any.
+    pub interrupted: Option<Interrupt>,
+}
+
+impl App {
+    /// A dashboard on the setup screen.
+    pub fn new(form: SetupForm, data_status: String) -> Self {
+        let mut app = Self {
+            phase: Phase::Setup,
+            panel: Panel::Setup,
+            form,
+            data_status,
+            outline: Ok(Vec::new()),
+            run: RunView::default(),
+            log: Vec::new(),
+            popup: None,
+            scroll: 0,
+            memory: None,
+            now: Duration::ZERO,
+            control: None,
+            quitting: false,
+            interrupted: None,
+        };
+        app.refresh_outline();
+        app
+    }
+
+    /// Recomputes the layer table for the form's model and image size.
+    pub fn refresh_outline(&mut self) {
+        let c = &self.form.config;
+        self.outline = outline(c.model, c.resize);
+    }
+
+    /// Adds a log line.
+    pub fn log(&mut self, level: Level, text: impl Into<String>) {
+        self.log.push(LogLine { at: self.now, level, text: text.into() });
+    }
+
+    /// Whether the event loop should end now.
+    pub fn should_quit(&self) -> bool {
+        self.quitting && !self.phase.training()
+    }
+
+    /// A key was pressed (releases and repeats never reach here).
+    pub fn on_key(&mut self, key: KeyEvent) -> Command {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return self.interrupt(Interrupt::Int);
+        }
+        if let Some(popup) = self.popup {
+            return self.on_popup_key(popup, key.code);
+        }
+        if self.panel == Panel::Setup && self.phase == Phase::Setup {
+            match self.form.on_key(key.code) {
+                FormKey::Handled => {
+                    self.refresh_outline();
+                    return Command::None;
+                }
+                FormKey::Start => return Command::Start,
+                FormKey::Ignored => {}
+            }
+        }
+        match key.code {
+            KeyCode::Char('?') => self.popup = Some(Popup::Help),
+            KeyCode::Tab => self.switch_panel(1),
+            KeyCode::BackTab => self.switch_panel(PANELS.len() - 1),
+            KeyCode::Char('q') => {
+                if self.phase.training() {
+                    self.popup = Some(Popup::Quit { selected: 0 });
+                } else {
+                    return Command::Quit;
+                }
+            }
+            KeyCode::Char(' ') | KeyCode::Char('p') => self.toggle_pause(),
+            KeyCode::Char('s') => self.request_save(),
+            KeyCode::Enter if self.phase == Phase::Setup => return Command::Start,
+            KeyCode::Up => self.scroll = self.scroll.saturating_sub(1),
+            KeyCode::Down => self.scroll = self.scroll.saturating_add(1),
+            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(10),
+            KeyCode::PageDown => self.scroll = self.scroll.saturating_add(10),
+            KeyCode::Home => self.scroll = 0,
+            _ => {}
+        }
+        Command::None
+    }
+
+    fn on_popup_key(&mut self, popup: Popup, code: KeyCode) -> Command {
+        match (popup, code) {
+            (_, KeyCode::Esc) | (Popup::Help, KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter) => {
+                self.popup = None
+            }
+            (Popup::Quit { selected }, KeyCode::Up) => {
+                self.popup = Some(Popup::Quit { selected: selected.saturating_sub(1) })
+            }
+            (Popup::Quit { selected }, KeyCode::Down) => {
+                self.popup = Some(Popup::Quit { selected: (selected + 1).min(QUIT_CHOICES.len() - 1) })
+            }
+            (Popup::Quit { selected }, KeyCode::Enter) => {
+                self.popup = None;
+                match selected {
+                    0 => self.stop_and_save(),
+                    1 => {
+                        self.log(Level::Warning, "quitting without saving");
+                        return Command::Quit;
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        Command::None
+    }
+
+    fn switch_panel(&mut self, by: usize) {
+        let i = PANELS.iter().position(|&p| p == self.panel).unwrap_or(0);
+        self.panel = PANELS[(i + by) % PANELS.len()];
+        self.scroll = 0;
+    }
+
+    fn toggle_pause(&mut self) {
+        let Some(control) = &self.control else { return };
+        match self.phase {
+            Phase::Running => {
+                control.pause();
+                self.log(Level::Info, "pausing after this batch");
+            }
+            Phase::Paused => control.resume(),
+            _ => {}
+        }
+    }
+
+    fn request_save(&mut self) {
+        if let (Some(control), true) = (&self.control, matches!(self.phase, Phase::Running | Phase::Paused)) {
+            control.request_save();
+            self.log(Level::Info, "saving a checkpoint after this batch");
+        }
+    }
+
+    /// Stop after the current batch, save, and leave once the trainer is done.
+    pub fn stop_and_save(&mut self) {
+        self.quitting = true;
+        if let Some(control) = &self.control {
+            if self.phase.training() {
+                control.request_stop();
+                self.phase = Phase::Stopping;
+                self.log(Level::Info, "stopping after this batch, then saving");
+            }
+        }
+    }
+
+    /// SIGINT / SIGTERM / Ctrl-C: stop and save (a second one leaves at once).
+    pub fn interrupt(&mut self, kind: Interrupt) -> Command {
+        if self.interrupted.is_some() || !self.phase.training() {
+            self.interrupted = Some(kind);
+            return Command::Quit;
+        }
+        self.interrupted = Some(kind);
+        self.stop_and_save();
+        Command::None
+    }
+
+    /// The trainer was started with `control`.
+    pub fn started(&mut self, control: Control) {
+        self.control = Some(control);
+        self.phase = Phase::Starting;
+        self.panel = Panel::Training;
+        self.scroll = 0;
+        self.run = RunView { started_at: Some(self.now), ..RunView::default() };
+        self.log(Level::Info, "loading Fashion-MNIST and building the model");
+    }
+
+    /// A trainer event arrived at `now`.
+    pub fn on_train(&mut self, event: TrainEvent, now: Duration) {
+        self.now = now;
+        let run = &mut self.run;
+        match event {
+            TrainEvent::Started {
+                config,
+                data,
+                train_examples,
+                batches_per_epoch,
+                start_epoch,
+                start_batch,
+                device,
+                resumed_from,
+                ..
+            } => {
+                run.step = (start_epoch * batches_per_epoch + start_batch) as u64;
+                run.first_step = run.step;
+                (run.epoch, run.batch, run.batches) = (start_epoch + 1, start_batch, batches_per_epoch);
+                (run.device, run.data, run.train_examples, run.lr) =
+                    (device, data, train_examples, config.lr_at(start_epoch));
+                self.outline = outline(config.model, config.resize);
+                run.config = Some(config);
+                if self.phase == Phase::Starting {
+                    self.phase = Phase::Running;
+                }
+                let what = match resumed_from {
+                    Some(p) => format!("resumed {p} at epoch {}, batch {start_batch}", start_epoch + 1),
+                    None => "training started".into(),
+                };
+                self.log(Level::Info, what);
+            }
+            TrainEvent::Batch { epoch, batch, step, loss, train_acc, examples_per_sec, lr, .. } => {
+                (run.epoch, run.batch, run.step) = (epoch, batch, step);
+                (run.train_acc, run.examples_per_sec, run.lr) = (train_acc, examples_per_sec, lr);
+                run.losses.push(loss);
+                run.eta.step(now);
+            }
+            TrainEvent::Evaluating { .. } => {
+                run.testing = true;
+                run.eta.test_started(now);
+            }
+            TrainEvent::Epoch(m) => {
+                run.testing = false;
+                run.eta.test_finished(now);
+                let line = m.line(run.epoch_count(), &run.device);
+                run.epochs.push(m);
+                (run.epoch, run.batch) = (run.epochs.len() + 1, 0);
+                self.log(Level::Info, line);
+            }
+            TrainEvent::CheckpointSaved { path, step, reason } => {
+                let why = match reason {
+                    SaveReason::EpochEnd => "end of epoch",
+                    SaveReason::Requested => "requested",
+                    SaveReason::Stop => "stopping",
+                };
+                run.checkpoint = Some(path.clone());
+                self.log(Level::Info, format!("checkpoint saved: {path} (step {step}, {why})"));
+            }
+            TrainEvent::Paused => {
+                if self.phase == Phase::Running {
+                    self.phase = Phase::Paused;
+                }
+                self.log(Level::Info, "paused");
+            }
+            TrainEvent::Resumed => {
+                if self.phase == Phase::Paused {
+                    self.phase = Phase::Running;
+                }
+                self.log(Level::Info, "resumed");
+            }
+            TrainEvent::Warning(w) => self.log(Level::Warning, w),
+            TrainEvent::Finished { stopped, .. } => {
+                run.ended_at = Some(now);
+                self.phase = Phase::Finished;
+                self.log(Level::Info, if stopped { "stopped" } else { "finished" });
+            }
+            TrainEvent::Failed { message } => {
+                run.ended_at = Some(now);
+                self.phase = Phase::Failed;
+                self.log(Level::Error, message);
+            }
+        }
+    }
+
+    /// The trainer thread ended without a final event (it could not start).
+    pub fn trainer_gone(&mut self, message: Option<String>) {
+        if self.phase.training() {
+            self.phase = Phase::Failed;
+            self.run.ended_at = Some(self.now);
+            self.log(Level::Error, message.unwrap_or_else(|| "the trainer stopped unexpectedly".into()));
+        }
+    }
+}
+
+/// The outlined layer table of `model` on 1-channel images of side `resize` (batch 1).
+pub fn outline(model: ModelName, resize: usize) -> Result<Vec<Node>, String> {
+    model.outline(Dims::of([1, IN_CHANNELS, resize, resize]), CLASSES).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use ratatui::crossterm::event::{KeyEventKind, KeyEventState};
+
+    use super::*;
+    use crate::cli::{Cli, Command as Sub};
+
+    pub(crate) fn press(code: KeyCode) -> KeyEvent {
+        KeyEvent {
+            code,
+            modifiers: KeyModifiers::NONE,
+            kind: KeyEventKind::Press,
+            state: KeyEventState::NONE,
+        }
+    }
+
+    pub(crate) fn app() -> App {
+        let args = match Cli::parse_from(["resnet-tui", "train", "--preset", "quick"]).command {
+            Some(Sub::Train(a)) => a,
+            _ => unreachable!(),
+        };
+        App::new(SetupForm::new(&args, None), "found: /data (test)".into())
+    }
+
+    #[test]
+    fn enter_starts_and_tab_cycles_panels() {
+        let mut a = app();
+        let rows = a.outline.as_ref().map(|n| n.iter().filter(|n| n.depth == 0).count());
+        assert_eq!(rows, Ok(8));
+        assert_eq!(a.on_key(press(KeyCode::Tab)), Command::None);
+        assert_eq!(a.panel, Panel::Model);
+        assert_eq!(a.on_key(press(KeyCode::Enter)), Command::Start);
+        a.on_key(press(KeyCode::BackTab));
+        assert_eq!(a.panel, Panel::Setup);
+        assert_eq!(a.on_key(press(KeyCode::Char('q'))), Command::Quit);
+    }
+
+    #[test]
+    fn keys_steer_the_trainer_through_its_handle() {
+        let mut a = app();
+        let control = Control::new();
+        a.started(control.clone());
+        a.on_train(
+            TrainEvent::Batch {
+                epoch: 1,
+                batch: 1,
+                batches: 10,
+                step: 1,
+                loss: 2.0,
+                train_acc: 0.1,
+                examples_per_sec: 100.0,
+                lr: 0.05,
+                size: 64,
+            },
+            Duration::from_secs(1),
+        );
+        a.phase = Phase::Running;
+        a.on_key(press(KeyCode::Char(' ')));
+        assert!(control.is_paused());
+        a.on_train(TrainEvent::Paused, Duration::from_secs(2));
+        assert_eq!(a.phase, Phase::Paused);
+        a.on_key(press(KeyCode::Char('p')));
+        assert!(!control.is_paused());
+        a.on_key(press(KeyCode::Char('s')));
+        assert!(control.take_save_request());
+        // q asks; Esc cancels; q, Down, Enter quits without saving.
+        a.on_key(press(KeyCode::Char('q')));
+        assert_eq!(a.popup, Some(Popup::Quit { selected: 0 }));
+        a.on_key(press(KeyCode::Esc));
+        assert_eq!(a.popup, None);
+        a.on_key(press(KeyCode::Char('q')));
+        a.on_key(press(KeyCode::Down));
+        assert_eq!(a.on_key(press(KeyCode::Enter)), Command::Quit);
+        assert!(!control.stop_requested());
+    }
+
+    #[test]
+    fn stop_and_save_waits_for_the_trainer_then_quits() {
+        let mut a = app();
+        let control = Control::new();
+        a.started(control.clone());
+        a.phase = Phase::Running;
+        a.on_key(press(KeyCode::Char('q')));
+        assert_eq!(a.on_key(press(KeyCode::Enter)), Command::None);
+        assert!(control.stop_requested());
+        assert_eq!(a.phase, Phase::Stopping);
+        assert!(!a.should_quit());
+        a.on_train(TrainEvent::Finished { history: vec![], stopped: true }, Duration::from_secs(5));
+        assert!(a.should_quit());
+    }
+
+    #[test]
+    fn a_second_interrupt_leaves_at_once() {
+        let mut a = app();
+        let control = Control::new();
+        a.started(control.clone());
+        assert_eq!(a.interrupt(Interrupt::Term), Command::None);
+        assert!(control.stop_requested());
+        let ctrl_c = KeyEvent { modifiers: KeyModifiers::CONTROL, ..press(KeyCode::Char('c')) };
+        assert_eq!(a.on_key(ctrl_c), Command::Quit);
+        assert_eq!(a.interrupted, Some(Interrupt::Int));
+    }
+
+    #[test]
+    fn help_opens_and_closes() {
+        let mut a = app();
+        a.on_key(press(KeyCode::Tab));
+        a.on_key(press(KeyCode::Char('?')));
+        assert_eq!(a.popup, Some(Popup::Help));
+        a.on_key(press(KeyCode::Char('q')));
+        assert_eq!(a.popup, None);
+    }
+}

@@ -1,0 +1,398 @@
+//! The setup screen's form: the run's settings, editable with keys, starting from the
+//! command line's flags.
+
+use std::path::PathBuf;
+
+use ratatui::crossterm::event::KeyCode;
+use resnet_core::models::ModelName;
+use resnet_core::train::TrainConfig;
+
+use crate::cli::{DeviceChoice, Preset, TrainArgs};
+
+/// A row of the form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// d2l or quick (changing it resets the recipe).
+    Preset,
+    /// The model.
+    Model,
+    /// Epochs.
+    Epochs,
+    /// Learning rate.
+    Lr,
+    /// Batch size.
+    BatchSize,
+    /// Image side.
+    Resize,
+    /// Seed.
+    Seed,
+    /// Device.
+    Device,
+    /// Data directory (empty: search).
+    DataDir,
+    /// Checkpoint file (empty: none).
+    Checkpoint,
+}
+
+/// The form's rows, top to bottom.
+pub const FIELDS: [Field; 10] = [
+    Field::Preset,
+    Field::Model,
+    Field::Epochs,
+    Field::Lr,
+    Field::BatchSize,
+    Field::Resize,
+    Field::Seed,
+    Field::Device,
+    Field::DataDir,
+    Field::Checkpoint,
+];
+
+impl Field {
+    /// The row's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Preset => "preset",
+            Field::Model => "model",
+            Field::Epochs => "epochs",
+            Field::Lr => "learning rate",
+            Field::BatchSize => "batch size",
+            Field::Resize => "image size",
+            Field::Seed => "seed",
+            Field::Device => "device",
+            Field::DataDir => "data directory",
+            Field::Checkpoint => "checkpoint",
+        }
+    }
+
+    /// Whether a resumed run may change it (its recipe is in the checkpoint).
+    fn editable_when_resuming(self) -> bool {
+        matches!(self, Field::Epochs | Field::Device | Field::DataDir | Field::Checkpoint)
+    }
+}
+
+/// Image sides offered by ←/→.
+const SIDES: [usize; 6] = [28, 32, 64, 96, 128, 224];
+
+/// What a key did to the form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormKey {
+    /// The form used the key.
+    Handled,
+    /// Enter outside an edit: start the run.
+    Start,
+    /// Not a form key.
+    Ignored,
+}
+
+/// The settings being edited.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetupForm {
+    /// The recipe.
+    pub config: TrainConfig,
+    /// Which preset the recipe equals, if any.
+    pub preset: Option<Preset>,
+    /// The device.
+    pub device: DeviceChoice,
+    /// `--data-dir`, if set.
+    pub data_dir: Option<PathBuf>,
+    /// Where checkpoints go, if anywhere.
+    pub checkpoint: Option<PathBuf>,
+    /// Whether the run continues a checkpoint (then only some fields may change).
+    pub resuming: bool,
+    /// The selected row.
+    pub selected: usize,
+    /// The text of the row being edited.
+    pub editing: Option<String>,
+    /// Why the last edit was refused.
+    pub message: Option<String>,
+}
+
+fn preset_config(p: Preset) -> TrainConfig {
+    match p {
+        Preset::D2l => TrainConfig::d2l(),
+        Preset::Quick => TrainConfig::quick(),
+    }
+}
+
+impl SetupForm {
+    /// The form for the command line's flags (and the resumed run's recipe, if any).
+    pub fn new(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Self {
+        let config = resumed.cloned().map_or_else(
+            || args.config(),
+            |mut c| {
+                c.epochs = args.epochs.unwrap_or(c.epochs);
+                c
+            },
+        );
+        let mut form = Self {
+            config,
+            preset: None,
+            device: args.device,
+            data_dir: args.data_dir.clone(),
+            checkpoint: args.checkpoint.clone().or_else(|| args.resume.clone()),
+            resuming: resumed.is_some(),
+            selected: 0,
+            editing: None,
+            message: None,
+        };
+        form.update_preset();
+        form
+    }
+
+    fn update_preset(&mut self) {
+        self.preset = [Preset::D2l, Preset::Quick].into_iter().find(|&p| {
+            let c = preset_config(p);
+            TrainConfig { seed: self.config.seed, model: self.config.model, ..c } == self.config
+        });
+    }
+
+    /// The selected row.
+    pub fn field(&self) -> Field {
+        FIELDS[self.selected.min(FIELDS.len() - 1)]
+    }
+
+    /// The value shown in a row.
+    pub fn value(&self, field: Field) -> String {
+        let c = &self.config;
+        match field {
+            Field::Preset => match self.preset {
+                Some(Preset::D2l) => "d2l (the chapter's: 96x96, lr 0.05, 10 epochs, batch 256)".into(),
+                Some(Preset::Quick) => "quick (28x28, 2 epochs)".into(),
+                None => "custom".into(),
+            },
+            Field::Model => c.model.to_string(),
+            Field::Epochs => c.epochs.to_string(),
+            Field::Lr => c.lr.to_string(),
+            Field::BatchSize => c.batch_size.to_string(),
+            Field::Resize => format!("{0}x{0}", c.resize),
+            Field::Seed => c.seed.to_string(),
+            Field::Device => format!("{:?}", self.device).to_lowercase(),
+            Field::DataDir => {
+                self.data_dir.as_ref().map_or_else(|| "(search)".into(), |p| p.display().to_string())
+            }
+            Field::Checkpoint => {
+                self.checkpoint.as_ref().map_or_else(|| "(none)".into(), |p| p.display().to_string())
+            }
+        }
+    }
+
+    /// Handles a key press.
+    pub fn on_key(&mut self, key: KeyCode) -> FormKey {
+        if let Some(text) = &mut self.editing {
+            match key {
+                KeyCode::Char(c) => text.push(c),
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                KeyCode::Esc => {
+                    self.editing = None;
+                    self.message = None;
+                }
+                KeyCode::Enter => {
+                    let text = text.clone();
+                    match self.commit(&text) {
+                        Ok(()) => {
+                            self.editing = None;
+                            self.message = None;
+                        }
+                        Err(why) => self.message = Some(why),
+                    }
+                }
+                _ => {}
+            }
+            return FormKey::Handled;
+        }
+        match key {
+            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down => self.selected = (self.selected + 1).min(FIELDS.len() - 1),
+            KeyCode::Left => self.adjust(false),
+            KeyCode::Right => self.adjust(true),
+            KeyCode::Char('e') | KeyCode::Char('i') => self.begin_edit(None),
+            KeyCode::Char(c) if c.is_ascii_digit() || c == '.' || c == '/' => self.begin_edit(Some(c)),
+            KeyCode::Enter => return FormKey::Start,
+            _ => return FormKey::Ignored,
+        }
+        FormKey::Handled
+    }
+
+    fn locked(&mut self) -> bool {
+        let locked = self.resuming && !self.field().editable_when_resuming();
+        if locked {
+            self.message = Some("the recipe of a resumed run comes from its checkpoint".into());
+        }
+        locked
+    }
+
+    fn begin_edit(&mut self, first: Option<char>) {
+        if self.locked() || matches!(self.field(), Field::Preset | Field::Model | Field::Device) {
+            return;
+        }
+        self.editing = Some(match first {
+            Some(c) => c.to_string(),
+            None => match self.field() {
+                Field::Resize => self.config.resize.to_string(),
+                Field::DataDir => self.data_dir.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                Field::Checkpoint => {
+                    self.checkpoint.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+                }
+                f => self.value(f),
+            },
+        });
+    }
+
+    fn commit(&mut self, text: &str) -> Result<(), String> {
+        let text = text.trim();
+        let number = |what: &str| format!("{what} must be a whole number of at least 1");
+        let field = self.field();
+        let c = &mut self.config;
+        match field {
+            Field::Epochs => {
+                c.epochs = text.parse().ok().filter(|&n| n >= 1).ok_or_else(|| number("epochs"))?
+            }
+            Field::BatchSize => {
+                c.batch_size = text.parse().ok().filter(|&n| n >= 1).ok_or_else(|| number("batch size"))?
+            }
+            Field::Resize => {
+                c.resize = text
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1024).contains(n))
+                    .ok_or("image size must be 1 to 1024")?
+            }
+            Field::Seed => c.seed = text.parse().map_err(|_| "seed must be a whole number")?,
+            Field::Lr => {
+                c.lr = text
+                    .parse()
+                    .ok()
+                    .filter(|&v: &f64| v > 0.0 && v.is_finite())
+                    .ok_or("learning rate must be a positive number")?
+            }
+            Field::DataDir => self.data_dir = (!text.is_empty()).then(|| PathBuf::from(text)),
+            Field::Checkpoint => self.checkpoint = (!text.is_empty()).then(|| PathBuf::from(text)),
+            Field::Preset | Field::Model | Field::Device => {}
+        }
+        self.update_preset();
+        Ok(())
+    }
+
+    fn adjust(&mut self, up: bool) {
+        if self.locked() {
+            return;
+        }
+        let field = self.field();
+        let c = &mut self.config;
+        match field {
+            Field::Preset => {
+                let next = if self.preset == Some(Preset::D2l) { Preset::Quick } else { Preset::D2l };
+                *c = TrainConfig { seed: c.seed, model: c.model, ..preset_config(next) };
+            }
+            Field::Model => {
+                let all = ModelName::ALL;
+                let i = all.iter().position(|&m| m == c.model).unwrap_or(0);
+                c.model = all[(i + if up { 1 } else { all.len() - 1 }) % all.len()];
+            }
+            Field::Epochs => c.epochs = if up { c.epochs + 1 } else { c.epochs.saturating_sub(1).max(1) },
+            Field::Lr => c.lr = if up { c.lr * 2.0 } else { c.lr / 2.0 },
+            Field::BatchSize => c.batch_size = if up { c.batch_size * 2 } else { (c.batch_size / 2).max(1) },
+            Field::Resize => {
+                let i = SIDES.iter().position(|&s| s >= c.resize).unwrap_or(SIDES.len() - 1);
+                let j = if up {
+                    (i + 1).min(SIDES.len() - 1)
+                } else if SIDES[i] == c.resize {
+                    i.saturating_sub(1)
+                } else {
+                    i
+                };
+                c.resize = SIDES[j];
+            }
+            Field::Seed => c.seed = if up { c.seed + 1 } else { c.seed.saturating_sub(1) },
+            Field::Device => {
+                let all = [DeviceChoice::Cpu, DeviceChoice::Cuda, DeviceChoice::Auto];
+                let i = all.iter().position(|&d| d == self.device).unwrap_or(0);
+                self.device = all[(i + if up { 1 } else { all.len() - 1 }) % all.len()];
+            }
+            Field::DataDir | Field::Checkpoint => {}
+        }
+        self.message = None;
+        self.update_preset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn form(flags: &[&str]) -> SetupForm {
+        let mut argv = vec!["resnet-tui", "train"];
+        argv.extend_from_slice(flags);
+        match Cli::parse_from(argv).command {
+            Some(Command::Train(args)) => SetupForm::new(&args, None),
+            _ => unreachable!(),
+        }
+    }
+
+    fn keys(f: &mut SetupForm, keys: &[KeyCode]) -> Vec<FormKey> {
+        keys.iter().map(|&k| f.on_key(k)).collect()
+    }
+
+    #[test]
+    fn flags_are_the_defaults_and_presets_switch_with_arrows() {
+        let mut f = form(&["--epochs", "3", "--checkpoint", "run.ckpt"]);
+        assert_eq!((f.config.epochs, f.preset), (3, None));
+        assert_eq!(f.value(Field::Checkpoint), "run.ckpt");
+        keys(&mut f, &[KeyCode::Right]);
+        assert_eq!(f.config, TrainConfig::d2l());
+        keys(&mut f, &[KeyCode::Right]);
+        assert_eq!((f.config.resize, f.config.epochs, f.preset), (28, 2, Some(Preset::Quick)));
+        keys(&mut f, &[KeyCode::Left]);
+        assert_eq!((f.config.resize, f.preset), (96, Some(Preset::D2l)));
+    }
+
+    #[test]
+    fn editing_a_number_checks_it_and_enter_starts_only_outside_an_edit() {
+        let mut f = form(&[]);
+        keys(&mut f, &[KeyCode::Down, KeyCode::Down]); // epochs
+        assert_eq!(keys(&mut f, &[KeyCode::Char('0'), KeyCode::Enter]), [FormKey::Handled; 2]);
+        assert_eq!(f.message.as_deref(), Some("epochs must be a whole number of at least 1"));
+        keys(&mut f, &[KeyCode::Backspace, KeyCode::Char('4'), KeyCode::Enter]);
+        assert_eq!((f.config.epochs, f.editing.as_ref(), f.message.as_ref()), (4, None, None));
+        keys(
+            &mut f,
+            &[KeyCode::Down, KeyCode::Char('e'), KeyCode::Backspace, KeyCode::Backspace, KeyCode::Esc],
+        );
+        assert_eq!(f.config.lr, 0.05);
+        assert_eq!(f.on_key(KeyCode::Enter), FormKey::Start);
+        assert_eq!(f.on_key(KeyCode::Char('q')), FormKey::Ignored);
+    }
+
+    #[test]
+    fn arrows_step_through_sensible_values() {
+        let mut f = form(&[]);
+        f.selected = 5; // image size
+        keys(&mut f, &[KeyCode::Right]);
+        assert_eq!(f.config.resize, 128);
+        keys(&mut f, &[KeyCode::Left, KeyCode::Left, KeyCode::Left]);
+        assert_eq!(f.config.resize, 32);
+        f.selected = 4; // batch size
+        keys(&mut f, &[KeyCode::Left]);
+        assert_eq!(f.config.batch_size, 128);
+    }
+
+    #[test]
+    fn a_resumed_run_keeps_its_recipe() {
+        let args = match Cli::parse_from(["resnet-tui", "train", "--resume", "r.ckpt"]).command {
+            Some(Command::Train(a)) => a,
+            _ => unreachable!(),
+        };
+        let mut f = SetupForm::new(&args, Some(&TrainConfig::quick()));
+        f.selected = 3; // learning rate
+        keys(&mut f, &[KeyCode::Right]);
+        assert_eq!(f.config.lr, 0.05);
+        assert_eq!(f.message.as_deref(), Some("the recipe of a resumed run comes from its checkpoint"));
+        assert_eq!(f.value(Field::Checkpoint), "r.ckpt");
+    }
+}

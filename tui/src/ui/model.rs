@@ -1,0 +1,72 @@
+//! The model panel: the layer table with each block's structure, scrollable.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style, Stylize};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
+
+use crate::app::App;
+use crate::shapes::thousands;
+
+/// The layer table.
+pub struct ModelPanel<'a>(pub &'a App);
+
+impl Widget for ModelPanel<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.0;
+        let nodes = match &app.outline {
+            Ok(n) => n,
+            Err(e) => {
+                Paragraph::new(Line::from(e.as_str().red()))
+                    .block(Block::bordered().title(" Model "))
+                    .render(area, buf);
+                return;
+            }
+        };
+        let c = app.run.config.as_ref().unwrap_or(&app.form.config);
+        let top = || nodes.iter().filter(|n| n.depth == 0);
+        let total_macs: u64 = top().map(|n| n.macs).sum();
+        let total_params: usize = top().map(|n| n.params).sum();
+        let share = |m: u64| {
+            if total_macs == 0 {
+                String::new()
+            } else {
+                format!("{:5.1}%", 100.0 * m as f64 / total_macs as f64)
+            }
+        };
+        let rows: Vec<Row> = nodes
+            .iter()
+            .skip(app.scroll as usize)
+            .map(|n| {
+                let (name, style) = if n.depth == 0 {
+                    (format!("{:<20} {}", n.name, n.text), Style::default().add_modifier(Modifier::BOLD))
+                } else {
+                    (format!("{}{}", "  ".repeat(n.depth), n.text), Style::default())
+                };
+                Row::new([
+                    Cell::from(name),
+                    Cell::from(n.output.to_string()),
+                    Cell::from(thousands(n.params as u64)),
+                    Cell::from(share(n.macs)),
+                ])
+                .style(if n.depth > 1 { style.add_modifier(Modifier::DIM) } else { style })
+            })
+            .collect();
+        let title = format!(
+            " Model: {}, input (1, 1, {}, {}) · {} parameters · {} MACs · ↑↓ PgUp PgDn scroll ",
+            c.model,
+            c.resize,
+            c.resize,
+            thousands(total_params as u64),
+            thousands(total_macs)
+        );
+        Table::new(
+            rows,
+            [Constraint::Min(40), Constraint::Length(20), Constraint::Length(12), Constraint::Length(7)],
+        )
+        .header(Row::new(["layer", "output shape", "params", "MACs"]).style(Style::default().bold()))
+        .block(Block::bordered().title(title))
+        .render(area, buf);
+    }
+}

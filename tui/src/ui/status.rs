@@ -1,0 +1,45 @@
+//! The status bar: the run's state and the keys that work now.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use crate::app::{App, Panel, Phase};
+
+/// One line at the bottom.
+pub struct StatusBar<'a>(pub &'a App);
+
+impl Widget for StatusBar<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.0;
+        let color = match app.phase {
+            Phase::Setup | Phase::Starting => Color::Blue,
+            Phase::Running => Color::Green,
+            Phase::Paused | Phase::Stopping => Color::Yellow,
+            Phase::Finished => Color::Cyan,
+            Phase::Failed => Color::Red,
+        };
+        let keys = match (app.phase, app.panel) {
+            (Phase::Setup, Panel::Setup) if app.form.editing.is_some() => "type · Enter keep · Esc cancel",
+            (Phase::Setup, Panel::Setup) => {
+                "↑↓ select · ←→ change · e edit · Enter start · tab panel · ? help · q quit"
+            }
+            (Phase::Setup, _) => "Enter start · tab panel · ↑↓ scroll · ? help · q quit",
+            (Phase::Running | Phase::Starting, _) => {
+                "space pause · s save · q stop · tab panel · ↑↓ scroll · ? help"
+            }
+            (Phase::Paused, _) => "space resume · s save · q stop · tab panel · ↑↓ scroll · ? help",
+            (Phase::Stopping, _) => "finishing this batch, then saving · tab panel",
+            (Phase::Finished | Phase::Failed, _) => "q quit · tab panel · ↑↓ scroll · ? help",
+        };
+        let state = format!(" {} ", app.phase.label().to_uppercase());
+        Line::from(vec![
+            Span::styled(state, Style::default().bg(color).fg(Color::Black).bold()),
+            Span::raw(" "),
+            Span::raw(keys).dim(),
+        ])
+        .render(area, buf);
+    }
+}

@@ -1,0 +1,181 @@
+//! Screen snapshots (ratatui's `TestBackend`, insta), driven by synthetic trainer events:
+//! each panel at 120x40 and at the smallest size, popups, and a too-small terminal.
+
+use std::time::Duration;
+
+use clap::Parser;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
+use ratatui::Terminal;
+use resnet_core::train::{Control, EpochMetrics, SaveReason, TrainConfig, TrainEvent};
+
+use crate::app::{App, Panel};
+use crate::cli::{Cli, Command};
+use crate::setup::SetupForm;
+
+fn press(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent {
+        code,
+        modifiers: KeyModifiers::NONE,
+        kind: KeyEventKind::Press,
+        state: KeyEventState::NONE,
+    });
+}
+
+fn setup_app() -> App {
+    let args = match Cli::parse_from([
+        "resnet-tui",
+        "train",
+        "--preset",
+        "quick",
+        "--checkpoint",
+        "runs/quick.ckpt",
+    ])
+    .command
+    {
+        Some(Command::Train(a)) => a,
+        _ => unreachable!(),
+    };
+    App::new(
+        SetupForm::new(&args, None),
+        "found: /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist)".into(),
+    )
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+/// A quick run one and a half epochs in, with a checkpoint and a warning in the log.
+fn training_app() -> App {
+    let mut app = setup_app();
+    app.now = secs(2.0);
+    app.started(Control::new());
+    let config = TrainConfig::quick();
+    let batches = 235;
+    app.on_train(
+        TrainEvent::Started {
+            config: config.clone(),
+            table: Vec::new(),
+            data: "/usr/share/datasets/fashion-mnist (package dataset-fashion-mnist)".into(),
+            train_examples: 60_000,
+            test_examples: 10_000,
+            batches_per_epoch: batches,
+            start_epoch: 0,
+            start_batch: 0,
+            device: "cpu".into(),
+            resumed_from: None,
+        },
+        secs(3.0),
+    );
+    let mut t = 3.0;
+    for step in 1..=(batches + 120) as u64 {
+        let epoch = if step as usize <= batches { 1 } else { 2 };
+        let batch = if epoch == 1 { step as usize } else { step as usize - batches };
+        let loss = 0.3 + 2.0 / (1.0 + step as f64 / 20.0) + 0.05 * ((step as f64) * 1.7).sin();
+        t += 0.75;
+        app.on_train(
+            TrainEvent::Batch {
+                epoch,
+                batch,
+                batches,
+                step,
+                loss,
+                train_acc: 0.8 + 0.0004 * batch as f64,
+                examples_per_sec: 341.3,
+                lr: 0.05,
+                size: 256,
+            },
+            secs(t),
+        );
+        if step as usize == batches {
+            app.on_train(TrainEvent::Evaluating { epoch: 1 }, secs(t));
+            t += 9.0;
+            let m = EpochMetrics {
+                epoch: 1,
+                loss: 0.595,
+                train_acc: 0.810,
+                test_acc: 0.831,
+                examples_per_sec: 341.3,
+                seconds: 185.2,
+                lr: 0.05,
+            };
+            app.on_train(TrainEvent::Epoch(m), secs(t));
+            app.on_train(
+                TrainEvent::CheckpointSaved {
+                    path: "runs/quick.ckpt".into(),
+                    step,
+                    reason: SaveReason::EpochEnd,
+                },
+                secs(t),
+            );
+        }
+    }
+    app.on_train(TrainEvent::Warning("no checkpoint path set: nothing saved".into()), secs(t));
+    app.memory = Some(612 << 20);
+    app.now = secs(t);
+    app
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal.draw(|f| super::render(app, f)).expect("draw");
+    terminal.backend().to_string()
+}
+
+#[test]
+fn setup_screen() {
+    let mut app = setup_app();
+    insta::assert_snapshot!("setup_120x40", screen(&app, 120, 40));
+    insta::assert_snapshot!("setup_80x24", screen(&app, 80, 24));
+    // Editing the epochs with a refused value shows the reason.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Char('0'));
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("setup_editing_error", screen(&app, 120, 40));
+}
+
+#[test]
+fn model_screen_lists_blocks_shortcuts_and_strides() {
+    let mut app = setup_app();
+    app.panel = Panel::Model;
+    insta::assert_snapshot!("model_120x40", screen(&app, 120, 40));
+    press(&mut app, KeyCode::PageDown);
+    insta::assert_snapshot!("model_scrolled_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn training_screen() {
+    let app = training_app();
+    insta::assert_snapshot!("training_120x40", screen(&app, 120, 40));
+    insta::assert_snapshot!("training_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn popups_and_a_finished_run() {
+    let mut app = training_app();
+    press(&mut app, KeyCode::Char('q'));
+    insta::assert_snapshot!("quit_prompt", screen(&app, 120, 40));
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('?'));
+    insta::assert_snapshot!("help", screen(&app, 120, 40));
+    press(&mut app, KeyCode::Esc);
+    let m = EpochMetrics {
+        epoch: 2,
+        loss: 0.306,
+        train_acc: 0.886,
+        test_acc: 0.864,
+        examples_per_sec: 351.3,
+        seconds: 180.0,
+        lr: 0.05,
+    };
+    app.on_train(TrainEvent::Epoch(m.clone()), app.now + secs(100.0));
+    app.on_train(TrainEvent::Finished { history: vec![m], stopped: false }, app.now);
+    insta::assert_snapshot!("finished", screen(&app, 120, 40));
+}
+
+#[test]
+fn a_small_terminal_is_told_so() {
+    insta::assert_snapshot!("too_small", screen(&training_app(), 60, 15));
+}
