@@ -108,7 +108,7 @@ fn accuracy_chart(app: &App, area: Rect, buf: &mut Buffer) {
     Chart::new(datasets)
         .block(Block::bordered().title(title))
         .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)))
-        .legend_position(Some(LegendPosition::BottomRight))
+        .legend_position(Some(LegendPosition::Left))
         .x_axis(
             Axis::default()
                 .title("epoch")
