@@ -107,14 +107,27 @@ fn keys_drive_a_real_run_and_the_terminal_is_restored() {
     assert_eq!(tmux.pane_flag("alternate_on"), "1");
 
     tmux.keys(&["Tab"]);
-    tmux.wait_for("the model table", 10, |s| s.contains("residual 64->128, stride 2, 1x1 conv shortcut"));
+    let model = tmux.wait_for("the model table", 10, |s| s.contains("b1                   sequential"));
+    assert!(model.contains("conv 7x7/2 pad 3, 1->64"), "{model}");
+    tmux.keys(&["PageDown", "PageDown"]);
+    tmux.wait_for("the table to scroll", 10, |s| {
+        !s.contains("b1                   sequential") && s.contains("residual")
+    });
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help", 10, |s| s.contains("Keys · Esc or ? to close"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the help to close", 10, |s| !s.contains("Keys · Esc or ? to close"));
+    tmux.keys(&["BTab"]);
+    tmux.wait_for("the setup screen again", 10, |s| s.contains("Settings"));
+    tmux.keys(&["Down", "Down", "Right"]);
+    tmux.wait_for("epochs raised to 7", 10, |s| s.contains("▶ epochs         7"));
     tmux.keys(&["Enter"]);
     tmux.wait_for("the first loss points", 60, |s| s.contains("Loss per batch · last"));
-    tmux.wait_for("the first epoch line", 120, |s| s.contains("epoch 1/6: loss"));
+    tmux.wait_for("the first epoch line", 120, |s| s.contains("epoch 1/7: loss"));
 
     tmux.keys(&["Space"]);
     tmux.wait_for("the paused state", 30, |s| s.contains(" PAUSED "));
-    tmux.keys(&["Space"]);
+    tmux.keys(&["p"]);
     tmux.wait_for("the run to resume", 30, |s| s.contains(" RUNNING "));
     tmux.keys(&["s"]);
     tmux.wait_for("the requested checkpoint", 30, |s| s.contains("requested)"));
