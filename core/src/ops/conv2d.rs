@@ -88,12 +88,6 @@ mod tests {
     use crate::ops::{generic, reference};
     use crate::shape::Half;
 
-    #[derive(Clone, Copy, Debug)]
-    enum Path {
-        Fast,
-        Generic,
-    }
-
     /// Runs one path forward and backward on `loss = sum(y · r)`: returns y, ∂x, ∂w, ∂b.
     fn run(path: Path, g: &Geometry2d, x: &[f32], w: &[f32], b: &[f32], r: &[f32]) -> [Vec<f32>; 4] {
         let dev = Cpu::default();

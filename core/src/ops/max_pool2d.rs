@@ -67,12 +67,6 @@ mod tests {
     use crate::ops::{generic, reference};
     use crate::shape::{Half, Windowed};
 
-    #[derive(Clone, Copy, Debug)]
-    enum Path {
-        Fast,
-        Generic,
-    }
-
     /// Runs one path forward and backward on `loss = sum(y · r)`: returns y and ∂x.
     fn run(path: Path, g: &Geometry2d, x: &[f32], r: &[f32]) -> [Vec<f32>; 2] {
         let dev = Cpu::default();

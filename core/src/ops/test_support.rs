@@ -7,6 +7,15 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 
 use super::Geometry2d;
 
+/// Which implementation of an op a test runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Path {
+    /// The `Cpu` kernel.
+    Fast,
+    /// The device-generic composition of dfdx ops.
+    Generic,
+}
+
 /// A 4-D tensor with run-time dims, filled from `data`.
 pub fn tensor4(
     dev: &Cpu,

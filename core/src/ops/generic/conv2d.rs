@@ -4,7 +4,7 @@
 
 use dfdx::prelude::*;
 
-use super::index::patches_by_tap;
+use super::index::{padded_rows, patches_by_tap};
 use crate::ops::Geometry2d;
 
 /// `y = conv(x, weight) + bias` on any device: gather-based im2col, then one matmul.
@@ -28,14 +28,9 @@ where
     T: Tape<f32, D>,
 {
     let dev = x.device().clone();
-    let (n, c, h, w) = (g.batch, g.in_channels, g.height, g.width);
+    let n = g.batch;
     let (o, ckk, oh, ow) = (g.out_channels, g.patch_len(), g.out_height, g.out_width);
-    // (N, C, H, W) -> (C·H·W, N), plus a zero row for the padding.
-    let rows = x
-        .try_reshape_like(&(n, c, h, w))?
-        .try_permute::<(usize, usize, usize, usize), Axes4<1, 2, 3, 0>>()?
-        .try_reshape_like(&(c * h * w, n))?;
-    let padded = (rows, dev.try_zeros_like(&(1usize, n))?).try_concat_along(Axis::<0>)?;
+    let padded = padded_rows(x, &g, 0.0)?;
     let index = patches_by_tap(&g);
     let index = dev.try_tensor_from_vec(index, (ckk * oh * ow,))?;
     let cols: Tensor<(usize, usize), f32, D, T> = padded.try_gather(index)?;

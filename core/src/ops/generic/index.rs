@@ -5,7 +5,26 @@
 
 use alloc::vec::Vec;
 
+use dfdx::prelude::*;
+
 use crate::ops::Geometry2d;
+
+/// The input (N, C, H, W) as rows (C·H·W, N) plus one row of `pad` at index C·H·W: the
+/// table that [`patches_by_tap`] and [`patches_by_window`] index into.
+pub(crate) fn padded_rows<X: Shape, D: Device<f32>, T: Tape<f32, D>>(
+    x: Tensor<X, f32, D, T>,
+    g: &Geometry2d,
+    pad: f32,
+) -> Result<Tensor<(usize, usize), f32, D, T>, D::Err> {
+    let dev = x.device().clone();
+    let (n, c, h, w) = (g.batch, g.in_channels, g.height, g.width);
+    let rows = x
+        .try_reshape_like(&(n, c, h, w))?
+        .try_permute::<(usize, usize, usize, usize), Axes4<1, 2, 3, 0>>()?
+        .try_reshape_like(&(c * h * w, n))?;
+    let pad_row = dev.try_zeros_like(&(1usize, n))?.try_add(pad)?;
+    (rows, pad_row).try_concat_along(Axis::<0>)
+}
 
 /// Row of input element (c, row of output i + tap u, column of output j + tap v), or the
 /// padding row.

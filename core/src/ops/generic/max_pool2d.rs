@@ -3,7 +3,7 @@
 
 use dfdx::prelude::*;
 
-use super::index::patches_by_window;
+use super::index::{padded_rows, patches_by_window};
 use crate::ops::Geometry2d;
 
 /// `y = max over each window of x` on any device; padding counts as `-inf`.
@@ -25,14 +25,9 @@ where
     T: Tape<f32, D>,
 {
     let dev = x.device().clone();
-    let (n, c, h, w) = (g.batch, g.in_channels, g.height, g.width);
+    let (n, c) = (g.batch, g.in_channels);
     let (kk, oh, ow) = (g.kernel * g.kernel, g.out_height, g.out_width);
-    let rows = x
-        .try_reshape_like(&(n, c, h, w))?
-        .try_permute::<(usize, usize, usize, usize), Axes4<1, 2, 3, 0>>()?
-        .try_reshape_like(&(c * h * w, n))?;
-    let pad = dev.try_zeros_like(&(1usize, n))?.try_add(f32::NEG_INFINITY)?;
-    let padded = (rows, pad).try_concat_along(Axis::<0>)?;
+    let padded = padded_rows(x, &g, f32::NEG_INFINITY)?;
     let index = dev.try_tensor_from_vec(patches_by_window(&g), (c * oh * ow * kk,))?;
     let windows: Tensor<(usize, usize), f32, D, T> = padded.try_gather(index)?;
     windows
