@@ -30,6 +30,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+pub mod bench;
 pub mod blocks;
 #[cfg(feature = "std")]
 pub mod checkpoint;

@@ -21,7 +21,7 @@ pub use dfdx::prelude::*;
 
 pub use crate::blocks::{Conv1x1, Identity, Residual, ResidualMain, Shortcut};
 pub use crate::models::{FirstResnetBlock, Head, ResNet18, ResnetBlock, Stage, Stem};
-pub use crate::nn::builders::{Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+pub use crate::nn::builders::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
 pub use crate::shape::{ChannelsMatch, Half, SpatialMap, Window, WindowOut, Windowed};
 
 /// The built module of builder `M` on device `D` (f32), e.g. `Built<ResNet18<1, 10>, Cpu>`.

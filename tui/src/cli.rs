@@ -34,6 +34,28 @@ pub enum Command {
     Export(ExportArgs),
     /// Make a checkpoint from PyTorch weights (safetensors with the seed model's names).
     Import(ImportArgs),
+    /// Measure training and inference throughput (one JSON line, as pytorch_resnet.py speed).
+    Bench(BenchArgs),
+}
+
+/// Flags of `resnet-tui bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Image side.
+    #[arg(long, default_value_t = 28)]
+    pub res: usize,
+    /// Images per step.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Timed steps (after two warm-up steps).
+    #[arg(long, default_value_t = 5)]
+    pub steps: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Also print where a training step's time goes (one JSON line per phase).
+    #[arg(long)]
+    pub profile: bool,
 }
 
 /// Where the training recipe starts from; every flag given overrides it.

@@ -3,6 +3,7 @@
 //! `shapes` a model's layer table, `export`/`import` talk to PyTorch.
 
 mod app;
+mod bench;
 mod charts;
 mod cli;
 mod dashboard;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => return train(&args),
         Some(Command::Export(args)) => interop::export(&args).map(Some),
         Some(Command::Import(args)) => interop::import(&args).map(Some),
+        Some(Command::Bench(args)) => bench::run(&args).map(Some),
         None => return train(&cli.train),
     };
     report(result.map(|text| {

@@ -6,8 +6,18 @@ pub fn resident_bytes() -> Option<u64> {
     parse_vm_rss(&status)
 }
 
+/// Peak resident set size in bytes (`VmHWM`), `None` where there is none.
+pub fn peak_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    parse_field(&status, "VmHWM:")
+}
+
 fn parse_vm_rss(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    parse_field(status, "VmRSS:")
+}
+
+fn parse_field(status: &str, field: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }

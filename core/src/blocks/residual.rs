@@ -4,11 +4,11 @@
 
 use core::marker::PhantomData;
 
-use dfdx::nn::builders::{BatchNorm2D, GeneralizedResidual, ReLU};
+use dfdx::nn::builders::{GeneralizedResidual, ReLU};
 use dfdx::prelude::*;
 
 use super::{Identity, Shortcut};
-use crate::nn::builders::Conv2D;
+use crate::nn::builders::{BatchNorm2D, Conv2D};
 
 /// The residual block of d2l's ResNet chapter, as a type:
 /// `ReLU(BN(conv3x3(ReLU(BN(conv3x3/S(x))))) + shortcut(x))`.

@@ -1,9 +1,9 @@
 //! ResNet-18 as the chapter builds it: stem `b1`, four stages `b2`..`b5`, and the head.
 
-use dfdx::nn::builders::{BatchNorm2D, ReLU};
+use dfdx::nn::builders::ReLU;
 
 use super::{FirstResnetBlock, Head, ResnetBlock};
-use crate::nn::builders::{Conv2D, MaxPool2D};
+use crate::nn::builders::{BatchNorm2D, Conv2D, MaxPool2D};
 
 /// The chapter's `b1`: 7×7 conv to 64 channels with stride 2 and padding 3, batch norm,
 /// ReLU, 3×3 max-pool with stride 2 and padding 1.

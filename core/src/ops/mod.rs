@@ -6,6 +6,7 @@
 //! - a device-generic path ([`generic`]) composed of dfdx's public differentiable ops, which
 //!   runs unchanged on dfdx's `Cuda` device.
 
+mod batch_norm;
 mod conv2d;
 #[cfg(feature = "std")]
 pub mod cpu;
@@ -14,8 +15,9 @@ mod geometry;
 mod max_pool2d;
 pub mod reference;
 #[cfg(all(test, feature = "std"))]
-mod test_support;
+pub(crate) mod test_support;
 
+pub use batch_norm::{BatchNormKernel, NormGeometry, NormParams};
 pub use conv2d::{conv2d, Conv2dKernel};
 pub use geometry::Geometry2d;
 pub use max_pool2d::{max_pool2d, MaxPool2dKernel};

@@ -3,13 +3,13 @@
 
 use alloc::vec::Vec;
 
-use dfdx::nn::modules::{BatchNorm2D, GeneralizedResidual, Linear, ReLU};
+use dfdx::nn::modules::{GeneralizedResidual, Linear, ReLU};
 use dfdx::nn::{Module, NumParams, TensorCollection};
 use dfdx::prelude::*;
 
 use crate::blocks::Identity;
 use crate::models::{HeadModule, StageModule};
-use crate::nn::modules::{Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+use crate::nn::modules::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
 
 /// One measured row: the output shape of a real forward, and the parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]

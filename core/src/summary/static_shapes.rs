@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use dfdx::nn::builders::{BatchNorm2D, GeneralizedResidual, Linear, ReLU};
+use dfdx::nn::builders::{GeneralizedResidual, Linear, ReLU};
 
 use alloc::format;
 use alloc::string::String;
@@ -11,7 +11,7 @@ use alloc::string::String;
 use super::{name_nodes, name_rows, Dims, Label, Node, RawRow, Row};
 use crate::blocks::{Identity, Residual, ResidualMain, Shortcut};
 use crate::models::{Head, Stage};
-use crate::nn::builders::{Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+use crate::nn::builders::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
 use crate::shape::window_out;
 use crate::Error;
 

@@ -2,11 +2,11 @@
 
 use dfdx::prelude::*;
 
-use crate::ops::{Conv2dKernel, MaxPool2dKernel};
+use crate::ops::{BatchNormKernel, Conv2dKernel, MaxPool2dKernel};
 use crate::Error;
 
 /// A dfdx device with this crate's kernels that the trainer can create from a seed.
-pub trait TrainDevice: Conv2dKernel + MaxPool2dKernel + Clone + Send + 'static
+pub trait TrainDevice: Conv2dKernel + MaxPool2dKernel + BatchNormKernel + Clone + Send + 'static
 where
     Error: From<Self::Err>,
 {

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use super::gemm::{sgemm, MatRef};
 use super::im2col::{col2im_add, im2col};
+use super::profile::{timed, Phase};
 use super::{read, restore, split_contiguous, take};
 use crate::ops::{Conv2dKernel, Geometry2d};
 
@@ -43,25 +44,28 @@ pub fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geometry2d, 
         let row_len = count * plane_out;
         let cols = &mut cols[..ckk * row_len];
         let product = &mut product[..o * row_len];
-        im2col(&x[first * img_in..][..count * img_in], g, count, cols);
-        sgemm(
-            [o, ckk, row_len],
-            MatRef::rows(weight, ckk),
-            MatRef::rows(cols, row_len),
-            product,
-            false,
-            true,
-        );
+        timed(Phase::ConvForwardIm2col, || im2col(&x[first * img_in..][..count * img_in], g, count, cols));
+        timed(Phase::ConvForwardGemm, || {
+            sgemm(
+                [o, ckk, row_len],
+                MatRef::rows(weight, ckk),
+                MatRef::rows(cols, row_len),
+                product,
+                false,
+                true,
+            )
+        });
         // product is (O, count, OH·OW); y wants (count, O, OH·OW).
-        y[first * img_out..][..count * img_out].par_chunks_mut(plane_out).enumerate().for_each(
-            |(no, out)| {
+        let y_group = &mut y[first * img_out..][..count * img_out];
+        timed(Phase::ConvForwardScatter, || {
+            y_group.par_chunks_mut(plane_out).enumerate().for_each(|(no, out)| {
                 let (n, oc) = (no / o, no % o);
                 out.copy_from_slice(&product[oc * row_len + n * plane_out..][..plane_out]);
                 if let Some(b) = bias {
                     out.iter_mut().for_each(|v| *v += b[oc]);
                 }
-            },
-        );
+            })
+        });
     }
 }
 
@@ -91,39 +95,47 @@ pub fn backward(
         let row_len = count * plane_out;
         let cols = &mut cols[..ckk * row_len];
         let gy_t = &mut gy_t[..o * row_len];
-        im2col(&x[first * img_in..][..count * img_in], g, count, cols);
+        timed(Phase::ConvBackwardIm2col, || im2col(&x[first * img_in..][..count * img_in], g, count, cols));
         // gy is (count, O, OH·OW); the products want (O, count·OH·OW).
         let gy_group = &gy[first * img_out..][..count * img_out];
-        gy_t.par_chunks_mut(row_len).enumerate().for_each(|(oc, row)| {
-            for n in 0..count {
-                row[n * plane_out..][..plane_out]
-                    .copy_from_slice(&gy_group[n * img_out + oc * plane_out..][..plane_out]);
+        timed(Phase::ConvBackwardCol2im, || {
+            gy_t.par_chunks_mut(row_len).enumerate().for_each(|(oc, row)| {
+                for n in 0..count {
+                    row[n * plane_out..][..plane_out]
+                        .copy_from_slice(&gy_group[n * img_out + oc * plane_out..][..plane_out]);
+                }
+            })
+        });
+        // ∂L/∂W = gyᵀ-matrix · colsᵀ, ∂L/∂b = row sums of the gy-matrix.
+        timed(Phase::ConvBackwardWeight, || {
+            sgemm(
+                [o, row_len, ckk],
+                MatRef::rows(gy_t, row_len),
+                MatRef::transposed(cols, row_len),
+                gw,
+                true,
+                true,
+            );
+            if let Some(gb) = gb.as_deref_mut() {
+                for (b, row) in gb.iter_mut().zip(gy_t.chunks_exact(row_len)) {
+                    *b += row.iter().map(|&v| v as f64).sum::<f64>() as f32;
+                }
             }
         });
-        // ∂L/∂W = gyᵀ-matrix · colsᵀ
-        sgemm(
-            [o, row_len, ckk],
-            MatRef::rows(gy_t, row_len),
-            MatRef::transposed(cols, row_len),
-            gw,
-            true,
-            true,
-        );
-        if let Some(gb) = gb.as_deref_mut() {
-            for (b, row) in gb.iter_mut().zip(gy_t.chunks_exact(row_len)) {
-                *b += row.iter().map(|&v| v as f64).sum::<f64>() as f32;
-            }
-        }
         // ∂L/∂cols = Wᵀ · gy-matrix, then scattered back onto the input positions.
-        sgemm(
-            [ckk, o, row_len],
-            MatRef::transposed(weight, ckk),
-            MatRef::rows(gy_t, row_len),
-            cols,
-            false,
-            true,
-        );
-        col2im_add(cols, g, count, &mut gx[first * img_in..][..count * img_in]);
+        timed(Phase::ConvBackwardInput, || {
+            sgemm(
+                [ckk, o, row_len],
+                MatRef::transposed(weight, ckk),
+                MatRef::rows(gy_t, row_len),
+                cols,
+                false,
+                true,
+            )
+        });
+        timed(Phase::ConvBackwardCol2im, || {
+            col2im_add(cols, g, count, &mut gx[first * img_in..][..count * img_in])
+        });
     }
 }
 

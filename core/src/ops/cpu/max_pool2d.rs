@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
+use super::profile::{timed, Phase};
 use super::{restore, split_contiguous, take};
 use crate::ops::{Geometry2d, MaxPool2dKernel};
 
@@ -75,14 +76,15 @@ impl MaxPool2dKernel for Cpu {
         let (x, mut tape, xs) = split_contiguous(x)?;
         let mut ys = vec![0.0f32; g.output_len()];
         let mut argmax: Vec<u32> = vec![NO_SOURCE; g.output_len()];
-        forward(&xs, &g, &mut ys, &mut argmax);
+        timed(Phase::PoolForward, || forward(&xs, &g, &mut ys, &mut argmax));
         drop(xs);
         let y = x.device().try_tensor_from_vec(ys, y_shape)?;
         if T::OWNS_TAPE {
             let (x_ghost, y_ghost) = (x.ghost(), y.ghost());
             tape.add_backward_op(move |grads| {
                 let gy = take(grads.get_or_alloc_mut(&y_ghost)?);
-                backward(&gy, &argmax, &g, grads.get_or_alloc_mut(&x_ghost)?);
+                let gx = grads.get_or_alloc_mut(&x_ghost)?;
+                timed(Phase::PoolBackward, || backward(&gy, &argmax, &g, gx));
                 restore(grads.get_or_alloc_mut(&y_ghost)?, gy);
                 Ok(())
             });

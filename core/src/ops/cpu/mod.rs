@@ -2,10 +2,12 @@
 //! parallel over rayon's threads. They read tensors by copy, since dfdx keeps a tensor's
 //! storage private, and write gradients straight into dfdx's gradient buffers.
 
+pub mod batch_norm;
 pub mod conv2d;
 mod gemm;
 mod im2col;
 pub mod max_pool2d;
+pub mod profile;
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -14,9 +16,11 @@ use dfdx::prelude::*;
 /// A copy of a tensor's elements in logical order (dfdx keeps its storage private).
 /// The tensor must be contiguous, as [`split_contiguous`] makes it.
 fn read<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Vec<f32> {
-    let mut data = vec![0.0f32; t.shape().num_elements()];
-    t.copy_into(&mut data);
-    data
+    profile::timed(profile::Phase::Copies, || {
+        let mut data = vec![0.0f32; t.shape().num_elements()];
+        t.copy_into(&mut data);
+        data
+    })
 }
 
 /// Splits an op's input from its tape, contiguous (a no-op when it already is; otherwise a

@@ -1,0 +1,78 @@
+//! Throughput of a ResNet-18 training step and of inference, measured the way
+//! `../shared/bench/pytorch_resnet.py speed` measures PyTorch's: random data, the seed's
+//! model (1 channel, 10 classes), SGD lr 0.05, mean cross-entropy, two warm-up steps.
+
+use std::time::{Duration, Instant};
+
+use dfdx::prelude::*;
+
+use crate::models::ResNet18;
+use crate::ops::cpu::profile::{self, Phase};
+use crate::train::loss::{cross_entropy, one_hot};
+use crate::train::{Sgd, SgdSettings};
+use crate::Error;
+
+/// What one speed run measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Speed {
+    /// Images per second of whole training steps (forward, backward, update).
+    pub train_img_per_s: f64,
+    /// Images per second of inference (batch norm in inference mode).
+    pub infer_img_per_s: f64,
+    /// Seconds of one training step, on average.
+    pub step_seconds: f64,
+    /// Seconds per training step in each phase of the CPU kernels (when profiled).
+    pub phases: Vec<(Phase, f64)>,
+}
+
+/// Times `steps` training steps and `steps` inference passes on random `batch`×1×`res`×`res`
+/// images after two warm-up steps; with `profile`, also where the step's time goes.
+pub fn speed(res: usize, batch: usize, steps: usize, profile_phases: bool) -> Result<Speed, Error> {
+    let dev = Cpu::seed_from_u64(0);
+    let mut model = dev.try_build_module::<ResNet18<1, 10>, f32>()?;
+    let mut sgd = Sgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
+    let x: Tensor<(usize, Const<1>, usize, usize), f32, _> =
+        dev.try_sample_like(&(batch, Const, res, res), rand_distr::Standard)?;
+    let labels: Vec<usize> = (0..batch).map(|i| (i * 7) % 10).collect();
+    let y = one_hot::<10, _>(&dev, &labels)?;
+    let mut grads = Some(model.try_alloc_grads()?);
+    let mut step = |model: &mut crate::prelude::Built<ResNet18<1, 10>, Cpu>| -> Result<(), Error> {
+        let g = grads.take().map_or_else(|| model.try_alloc_grads(), Ok)?;
+        let loss = cross_entropy(model.try_forward_mut(x.clone().traced(g))?, y.clone())?;
+        let mut g = loss.try_backward()?;
+        sgd.update(model, &g, 0.05)?;
+        model.try_zero_grads(&mut g)?;
+        grads = Some(g);
+        Ok(())
+    };
+    for _ in 0..2 {
+        step(&mut model)?;
+    }
+    profile::reset();
+    profile::set_enabled(profile_phases);
+    let start = Instant::now();
+    for _ in 0..steps {
+        step(&mut model)?;
+    }
+    let train = start.elapsed();
+    profile::set_enabled(false);
+    let per_step = |d: Duration| d.as_secs_f64() / steps.max(1) as f64;
+    let phases = if profile_phases {
+        profile::totals().into_iter().map(|(p, d)| (p, per_step(d))).collect()
+    } else {
+        Vec::new()
+    };
+    let _ = model.try_forward(x.clone())?;
+    let start = Instant::now();
+    for _ in 0..steps {
+        let _ = model.try_forward(x.clone())?;
+    }
+    let infer = start.elapsed();
+    let images = (batch * steps) as f64;
+    Ok(Speed {
+        train_img_per_s: images / train.as_secs_f64(),
+        infer_img_per_s: images / infer.as_secs_f64(),
+        step_seconds: per_step(train),
+        phases,
+    })
+}

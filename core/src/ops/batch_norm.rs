@@ -1,0 +1,67 @@
+//! 2-D batch normalisation as a differentiable op (PyTorch's `F.batch_norm`): statistics
+//! per channel over (N, H, W); in training the batch's, with the running ones updated, in
+//! inference the running ones.
+
+use dfdx::prelude::*;
+
+/// The sizes of a batch-norm call: N × C × (H·W).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NormGeometry {
+    /// N.
+    pub batch: usize,
+    /// C.
+    pub channels: usize,
+    /// H × W.
+    pub plane: usize,
+}
+
+impl NormGeometry {
+    /// Elements per channel: N·H·W.
+    pub const fn per_channel(&self) -> usize {
+        self.batch * self.plane
+    }
+}
+
+/// The per-channel tensors (of shape `P`, i.e. (C,)) of a batch norm layer and its ε.
+#[derive(Debug)]
+pub struct NormParams<'a, P: Shape, D: Storage<f32>> {
+    /// γ, (C,).
+    pub scale: &'a Tensor<P, f32, D>,
+    /// β, (C,).
+    pub bias: &'a Tensor<P, f32, D>,
+    /// ε added to the variance.
+    pub epsilon: f64,
+}
+
+/// A device that can run batch normalisation forward and backward.
+///
+/// `Cpu` uses a fused kernel (statistics in one parallel pass over channels, normalisation
+/// in another, the backward in closed form); other devices compose dfdx ops.
+pub trait BatchNormKernel: Device<f32> {
+    /// Training mode: normalises with the batch's mean and (biased) variance, and moves the
+    /// running statistics toward them by `momentum` (the running variance is unbiased, as in
+    /// PyTorch). The backward pass reaches `x`, `scale` and `bias`.
+    ///
+    /// # Shapes
+    /// `x`: (N, C, H, W) with the dims of `X`; `running_*`: (C,).
+    fn try_batch_norm_train<X: Shape, P: Shape, T: Tape<f32, Self>>(
+        x: Tensor<X, f32, Self, T>,
+        p: NormParams<'_, P, Self>,
+        running_mean: &mut Tensor<P, f32, Self>,
+        running_var: &mut Tensor<P, f32, Self>,
+        momentum: f64,
+        g: NormGeometry,
+    ) -> Result<Tensor<X, f32, Self, T>, Self::Err>;
+
+    /// Inference mode: normalises with the running statistics.
+    ///
+    /// # Shapes
+    /// `x`: (N, C, H, W) with the dims of `X`; `running_*`: (C,).
+    fn try_batch_norm_infer<X: Shape, P: Shape>(
+        x: Tensor<X, f32, Self>,
+        p: NormParams<'_, P, Self>,
+        running_mean: &Tensor<P, f32, Self>,
+        running_var: &Tensor<P, f32, Self>,
+        g: NormGeometry,
+    ) -> Result<Tensor<X, f32, Self>, Self::Err>;
+}

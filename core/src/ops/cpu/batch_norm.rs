@@ -1,0 +1,177 @@
+//! The fused CPU batch norm: per-channel statistics in one parallel pass, normalisation in
+//! another, and the closed-form backward (two passes), registered as a dfdx op on [`Cpu`].
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use dfdx::prelude::*;
+use rayon::prelude::*;
+
+use super::profile::{timed, Phase};
+use super::{read, restore, split_contiguous, take};
+use crate::ops::{BatchNormKernel, NormGeometry, NormParams};
+
+/// Per-channel sums over (N, H·W) of `f(value, channel)`, in f64, channels in parallel.
+fn channel_sums(x: &[f32], g: &NormGeometry, f: impl Fn(f32, usize) -> f64 + Sync) -> Vec<f64> {
+    (0..g.channels)
+        .into_par_iter()
+        .map(|c| {
+            (0..g.batch)
+                .map(|n| x[(n * g.channels + c) * g.plane..][..g.plane].iter().map(|&v| f(v, c)).sum::<f64>())
+                .sum()
+        })
+        .collect()
+}
+
+/// Per-channel mean and biased variance (two passes, for accuracy).
+pub fn statistics(x: &[f32], g: &NormGeometry) -> (Vec<f64>, Vec<f64>) {
+    let m = g.per_channel().max(1) as f64;
+    let mean: Vec<f64> = channel_sums(x, g, |v, _| v as f64).into_iter().map(|s| s / m).collect();
+    let var = channel_sums(x, g, |v, c| (v as f64 - mean[c]).powi(2)).into_iter().map(|s| s / m).collect();
+    (mean, var)
+}
+
+/// `y = x · a[c] + b[c]`, planes in parallel.
+fn affine(x: &[f32], a: &[f32], b: &[f32], g: &NormGeometry) -> Vec<f32> {
+    let mut y = vec![0.0f32; x.len()];
+    if g.plane == 0 {
+        return y;
+    }
+    y.par_chunks_mut(g.plane).zip(x.par_chunks(g.plane)).enumerate().for_each(|(nc, (y, x))| {
+        let c = nc % g.channels;
+        for (o, &v) in y.iter_mut().zip(x) {
+            *o = v * a[c] + b[c];
+        }
+    });
+    y
+}
+
+/// The closed-form backward: with x̂ = (x − μ)/σ, `dβ += Σ gy`, `dγ += Σ gy·x̂`,
+/// `gx += γ/σ · (gy − mean(gy) − x̂ · mean(gy·x̂))`.
+///
+/// # Shapes
+/// `x`, `gy`, `gx`: (N, C, H·W); the rest (C,).
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    x: &[f32],
+    gy: &[f32],
+    mean: &[f64],
+    inv_std: &[f64],
+    scale: &[f32],
+    g: &NormGeometry,
+    gx: &mut [f32],
+    gscale: &mut [f32],
+    gbias: &mut [f32],
+) {
+    let m = g.per_channel().max(1) as f64;
+    let (sum_gy, sum_gy_xhat): (Vec<f64>, Vec<f64>) = (0..g.channels)
+        .into_par_iter()
+        .map(|c| {
+            let (mut s, mut sx) = (0.0f64, 0.0f64);
+            for n in 0..g.batch {
+                let at = (n * g.channels + c) * g.plane;
+                for (&d, &v) in gy[at..][..g.plane].iter().zip(&x[at..][..g.plane]) {
+                    s += d as f64;
+                    sx += d as f64 * (v as f64 - mean[c]) * inv_std[c];
+                }
+            }
+            (s, sx)
+        })
+        .unzip();
+    for c in 0..g.channels {
+        gbias[c] += sum_gy[c] as f32;
+        gscale[c] += sum_gy_xhat[c] as f32;
+    }
+    if g.plane == 0 {
+        return;
+    }
+    gx.par_chunks_mut(g.plane).zip(gy.par_chunks(g.plane).zip(x.par_chunks(g.plane))).enumerate().for_each(
+        |(nc, (gx, (gy, x)))| {
+            let c = nc % g.channels;
+            let k = scale[c] as f64 * inv_std[c];
+            let (mean_gy, mean_gy_xhat) = (sum_gy[c] / m, sum_gy_xhat[c] / m);
+            for ((o, &d), &v) in gx.iter_mut().zip(gy).zip(x) {
+                let xhat = (v as f64 - mean[c]) * inv_std[c];
+                *o += (k * (d as f64 - mean_gy - xhat * mean_gy_xhat)) as f32;
+            }
+        },
+    );
+}
+
+impl BatchNormKernel for Cpu {
+    fn try_batch_norm_train<X: Shape, P: Shape, T: Tape<f32, Self>>(
+        x: Tensor<X, f32, Self, T>,
+        p: NormParams<'_, P, Self>,
+        running_mean: &mut Tensor<P, f32, Self>,
+        running_var: &mut Tensor<P, f32, Self>,
+        momentum: f64,
+        g: NormGeometry,
+    ) -> Result<Tensor<X, f32, Self, T>, Self::Err> {
+        let (x, mut tape, xs) = split_contiguous(x)?;
+        let (scale, bias) = (read(p.scale), read(p.bias));
+        let (mean, var, ys) = timed(Phase::NormForward, || {
+            let (mean, var) = statistics(&xs, &g);
+            let inv: Vec<f64> = var.iter().map(|v| 1.0 / (v + p.epsilon).sqrt()).collect();
+            let a: Vec<f32> = (0..g.channels).map(|c| (scale[c] as f64 * inv[c]) as f32).collect();
+            let b: Vec<f32> = (0..g.channels)
+                .map(|c| (bias[c] as f64 - mean[c] * scale[c] as f64 * inv[c]) as f32)
+                .collect();
+            (mean, var, affine(&xs, &a, &b, &g))
+        });
+        drop(xs);
+        // Running statistics, as PyTorch: the variance unbiased.
+        let m = g.per_channel() as f64;
+        let unbias = if m > 1.0 { m / (m - 1.0) } else { 1.0 };
+        let (rm, rv) = (read(running_mean), read(running_var));
+        let rm: Vec<f32> = rm
+            .iter()
+            .zip(&mean)
+            .map(|(&r, &b)| ((1.0 - momentum) * r as f64 + momentum * b) as f32)
+            .collect();
+        let rv: Vec<f32> = rv
+            .iter()
+            .zip(&var)
+            .map(|(&r, &b)| ((1.0 - momentum) * r as f64 + momentum * b * unbias) as f32)
+            .collect();
+        running_mean.copy_from(&rm);
+        running_var.copy_from(&rv);
+        let y = x.device().try_tensor_from_vec(ys, *x.shape())?;
+        if T::OWNS_TAPE {
+            let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + p.epsilon).sqrt()).collect();
+            let (y_ghost, s_ghost, b_ghost) = (y.ghost(), p.scale.ghost(), p.bias.ghost());
+            tape.add_backward_op(move |grads| {
+                let gy = take(grads.get_or_alloc_mut(&y_ghost)?);
+                let mut gs = take(grads.get_or_alloc_mut(&s_ghost)?);
+                let mut gb = take(grads.get_or_alloc_mut(&b_ghost)?);
+                let xs = read(&x);
+                let gx = grads.get_or_alloc_mut(&x)?;
+                timed(Phase::NormBackward, || {
+                    backward(&xs, &gy, &mean, &inv_std, &scale, &g, gx, &mut gs, &mut gb)
+                });
+                restore(grads.get_or_alloc_mut(&s_ghost)?, gs);
+                restore(grads.get_or_alloc_mut(&b_ghost)?, gb);
+                restore(grads.get_or_alloc_mut(&y_ghost)?, gy);
+                Ok(())
+            });
+        }
+        Ok(y.put_tape(tape))
+    }
+
+    fn try_batch_norm_infer<X: Shape, P: Shape>(
+        x: Tensor<X, f32, Self>,
+        p: NormParams<'_, P, Self>,
+        running_mean: &Tensor<P, f32, Self>,
+        running_var: &Tensor<P, f32, Self>,
+        g: NormGeometry,
+    ) -> Result<Tensor<X, f32, Self>, Self::Err> {
+        let (x, _, xs) = split_contiguous(x)?;
+        let (scale, bias, rm, rv) = (read(p.scale), read(p.bias), read(running_mean), read(running_var));
+        let inv: Vec<f64> = rv.iter().map(|&v| 1.0 / (v as f64 + p.epsilon).sqrt()).collect();
+        let a: Vec<f32> = (0..g.channels).map(|c| (scale[c] as f64 * inv[c]) as f32).collect();
+        let b: Vec<f32> = (0..g.channels)
+            .map(|c| (bias[c] as f64 - rm[c] as f64 * scale[c] as f64 * inv[c]) as f32)
+            .collect();
+        let ys = timed(Phase::NormForward, || affine(&xs, &a, &b, &g));
+        x.device().try_tensor_from_vec(ys, *x.shape())
+    }
+}

@@ -1,0 +1,100 @@
+//! Where the CPU kernels spend their time: nanoseconds per phase, summed over calls, for
+//! `resnet-tui bench --profile`. Off by default; then each phase costs one relaxed load.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A phase of the CPU kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Copying op inputs out of dfdx tensors (their storage is private).
+    Copies,
+    /// Convolution forward: im2col.
+    ConvForwardIm2col,
+    /// Convolution forward: the matrix product.
+    ConvForwardGemm,
+    /// Convolution forward: reordering the product into (N, O, OH, OW) plus bias.
+    ConvForwardScatter,
+    /// Convolution backward: im2col (recomputed instead of kept).
+    ConvBackwardIm2col,
+    /// Convolution backward: the weight-gradient product.
+    ConvBackwardWeight,
+    /// Convolution backward: the input-gradient product.
+    ConvBackwardInput,
+    /// Convolution backward: col2im and gradient reordering.
+    ConvBackwardCol2im,
+    /// Max-pooling forward.
+    PoolForward,
+    /// Max-pooling backward.
+    PoolBackward,
+    /// Batch norm forward (statistics and normalisation).
+    NormForward,
+    /// Batch norm backward.
+    NormBackward,
+}
+
+/// Every phase, in report order.
+pub const PHASES: [Phase; 12] = [
+    Phase::Copies,
+    Phase::ConvForwardIm2col,
+    Phase::ConvForwardGemm,
+    Phase::ConvForwardScatter,
+    Phase::ConvBackwardIm2col,
+    Phase::ConvBackwardWeight,
+    Phase::ConvBackwardInput,
+    Phase::ConvBackwardCol2im,
+    Phase::PoolForward,
+    Phase::PoolBackward,
+    Phase::NormForward,
+    Phase::NormBackward,
+];
+
+impl Phase {
+    /// The phase's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Copies => "input copies",
+            Phase::ConvForwardIm2col => "conv forward: im2col",
+            Phase::ConvForwardGemm => "conv forward: gemm",
+            Phase::ConvForwardScatter => "conv forward: reorder + bias",
+            Phase::ConvBackwardIm2col => "conv backward: im2col",
+            Phase::ConvBackwardWeight => "conv backward: weight gemm",
+            Phase::ConvBackwardInput => "conv backward: input gemm",
+            Phase::ConvBackwardCol2im => "conv backward: col2im + reorder",
+            Phase::PoolForward => "max-pool forward",
+            Phase::PoolBackward => "max-pool backward",
+            Phase::NormForward => "batch norm forward",
+            Phase::NormBackward => "batch norm backward",
+        }
+    }
+}
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static NANOS: [AtomicU64; PHASES.len()] = [const { AtomicU64::new(0) }; PHASES.len()];
+
+/// Starts (or stops) collecting.
+pub fn set_enabled(on: bool) {
+    ENABLED.store(on, Ordering::Relaxed);
+}
+
+/// Zeroes every counter.
+pub fn reset() {
+    NANOS.iter().for_each(|n| n.store(0, Ordering::Relaxed));
+}
+
+/// Time spent in each phase since the last reset.
+pub fn totals() -> Vec<(Phase, Duration)> {
+    PHASES.iter().map(|&p| (p, Duration::from_nanos(NANOS[p as usize].load(Ordering::Relaxed)))).collect()
+}
+
+/// Runs `f`, adding its duration to `phase` when profiling is on.
+#[inline(always)]
+pub fn timed<R>(phase: Phase, f: impl FnOnce() -> R) -> R {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return f();
+    }
+    let start = Instant::now();
+    let r = f();
+    NANOS[phase as usize].fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    r
+}

@@ -1,0 +1,52 @@
+//! `resnet-tui bench`: one JSON line of throughput and peak memory, comparable with
+//! `../shared/bench/pytorch_resnet.py speed`; with `--profile`, the step's phases.
+
+use serde_json::json;
+
+use crate::cli::BenchArgs;
+use crate::headless::Failure;
+use crate::memory::peak_bytes;
+
+/// Runs the benchmark and returns its JSON lines.
+pub fn run(args: &BenchArgs) -> Result<String, Failure> {
+    if args.res == 0 || args.batch == 0 || args.steps == 0 {
+        return Err(Failure::Usage(
+            "invalid bench settings: --res, --batch and --steps must be at least 1".into(),
+        ));
+    }
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .map_err(|e| Failure::Usage(format!("cannot set --threads: {e}")))?;
+    }
+    let speed = resnet_core::bench::speed(args.res, args.batch, args.steps, args.profile)
+        .map_err(|e| Failure::Training(e.to_string()))?;
+    let round = |v: f64| (v * 10.0).round() / 10.0;
+    let mut lines = vec![json!({
+        "bench": "speed",
+        "res": args.res,
+        "batch": args.batch,
+        "threads": rayon::current_num_threads(),
+        "train_img_per_s": round(speed.train_img_per_s),
+        "infer_img_per_s": round(speed.infer_img_per_s),
+        "peak_rss_mb": peak_bytes().map(|b| round(b as f64 / (1 << 20) as f64)),
+    })
+    .to_string()];
+    if args.profile {
+        let kernels: f64 = speed.phases.iter().map(|(_, s)| s).sum();
+        for (phase, secs) in &speed.phases {
+            lines.push(
+                json!({"bench": "profile", "phase": phase.name(), "ms_per_step": round(secs * 1e3)})
+                    .to_string(),
+            );
+        }
+        let rest = speed.step_seconds - kernels;
+        lines.push(
+            json!({"bench": "profile", "phase": "dfdx ops (batch norm, relu, add, linear, loss, sgd) and tape", "ms_per_step": round(rest * 1e3)})
+                .to_string(),
+        );
+        lines.push(json!({"bench": "profile", "phase": "whole step", "ms_per_step": round(speed.step_seconds * 1e3)}).to_string());
+    }
+    Ok(lines.join("\n"))
+}
