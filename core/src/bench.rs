@@ -9,7 +9,7 @@ use dfdx::prelude::*;
 use crate::models::ResNet18;
 use crate::ops::cpu::profile::{self, Phase};
 use crate::train::loss::{cross_entropy, one_hot};
-use crate::train::{Sgd, SgdSettings};
+use crate::train::{Sgd, SgdSettings, TrainDevice};
 use crate::Error;
 
 /// What one speed run measured.
@@ -28,7 +28,7 @@ pub struct Speed {
 /// Times `steps` training steps and `steps` inference passes on random `batch`×1×`res`×`res`
 /// images after two warm-up steps; with `profile`, also where the step's time goes.
 pub fn speed(res: usize, batch: usize, steps: usize, profile_phases: bool) -> Result<Speed, Error> {
-    let dev = Cpu::seed_from_u64(0);
+    let dev = Cpu::create(0)?;
     let mut model = dev.try_build_module::<ResNet18<1, 10>, f32>()?;
     let mut sgd = Sgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
     let x: Tensor<(usize, Const<1>, usize, usize), f32, _> =
@@ -43,6 +43,7 @@ pub fn speed(res: usize, batch: usize, steps: usize, profile_phases: bool) -> Re
         sgd.update(model, &g, 0.05)?;
         model.try_zero_grads(&mut g)?;
         grads = Some(g);
+        model.0 .0.weight.device().step_done()?;
         Ok(())
     };
     for _ in 0..2 {

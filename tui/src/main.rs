@@ -30,6 +30,7 @@ const USAGE: u8 = 2;
 const FAILED: u8 = 1;
 
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -48,6 +49,19 @@ fn main() -> ExitCode {
         }
         0
     }))
+}
+
+/// Training frees and reallocates the same large buffers every step; glibc's defaults hand
+/// buffers over 128 KiB to `mmap` and give freed memory back at once, so each step pays page
+/// faults again (15% of a step at 28x28). Keep them in the heap instead (peak memory is
+/// unchanged: see BENCHMARKS.md).
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
 }
 
 /// The dashboard, or d2l's plain lines with `--headless` or when stdout is not a terminal.

@@ -6,14 +6,27 @@ use crate::ops::{BatchNormKernel, Conv2dKernel, MaxPool2dKernel};
 use crate::Error;
 
 /// A dfdx device with this crate's kernels that the trainer can create from a seed.
-pub trait TrainDevice: Conv2dKernel + MaxPool2dKernel + BatchNormKernel + Clone + Send + 'static
+///
+/// Devices are created with dfdx's buffer cache on: a training step frees its activations
+/// while it allocates gradients of the same sizes, and reusing those buffers saves the page
+/// faults of fresh ones (a fifth of a step on CPU). [`TrainDevice::step_done`] empties the
+/// cache after each step, so memory does not grow.
+pub trait TrainDevice:
+    Conv2dKernel + MaxPool2dKernel + BatchNormKernel + Cache + Clone + Send + 'static
 where
     Error: From<Self::Err>,
 {
     /// The name d2l prints (`cpu`, `cuda:0`).
     fn label(&self) -> String;
-    /// A device whose random generator starts from `seed`.
+
+    /// A device whose random generator starts from `seed`, its buffer cache on.
     fn create(seed: u64) -> Result<Self, Error>;
+
+    /// Releases the buffers cached during a step (or a test pass).
+    fn step_done(&self) -> Result<(), Error> {
+        self.try_empty_cache()?;
+        Ok(())
+    }
 }
 
 impl TrainDevice for Cpu {
@@ -22,6 +35,8 @@ impl TrainDevice for Cpu {
     }
 
     fn create(seed: u64) -> Result<Self, Error> {
-        Ok(Cpu::seed_from_u64(seed))
+        let dev = Cpu::seed_from_u64(seed);
+        dev.try_enable_cache()?;
+        Ok(dev)
     }
 }

@@ -251,6 +251,7 @@ where
         self.sgd.update(&mut self.model, &grads, lr)?;
         self.model.try_zero_grads(&mut grads)?;
         self.grads = Some(grads);
+        self.dev.step_done()?;
         Ok((value as f64, right))
     }
 
@@ -265,6 +266,7 @@ where
                 .try_tensor_from_vec(batch.images, (batch.labels.len(), Const, batch.side, batch.side))?;
             let logits = self.model.try_forward(x)?;
             right += correct(&logits.as_vec(), &batch.labels, CLASSES);
+            self.dev.step_done()?;
         }
         Ok(right as f64 / n.max(1) as f64)
     }

@@ -61,12 +61,13 @@ impl Widget for ModelPanel<'_> {
             thousands(total_params as u64),
             thousands(total_macs)
         );
-        Table::new(
-            rows,
-            [Constraint::Min(40), Constraint::Length(20), Constraint::Length(12), Constraint::Length(7)],
-        )
-        .header(Row::new(["layer", "output shape", "params", "MACs"]).style(Style::default().bold()))
-        .block(Block::bordered().title(title))
-        .render(area, buf);
+        // Exact widths: an over-constrained layout is solved differently from run to run.
+        let name = area.width.saturating_sub(2 + 20 + 12 + 7 + 3).max(8);
+        let widths =
+            [Constraint::Length(name), Constraint::Length(20), Constraint::Length(12), Constraint::Length(7)];
+        Table::new(rows, widths)
+            .header(Row::new(["layer", "output shape", "params", "MACs"]).style(Style::default().bold()))
+            .block(Block::bordered().title(title))
+            .render(area, buf);
     }
 }

@@ -11,13 +11,37 @@ use super::profile::{timed, Phase};
 use super::{read, restore, split_contiguous, take};
 use crate::ops::{BatchNormKernel, NormGeometry, NormParams};
 
-/// Per-channel sums over (N, H·W) of `f(value, channel)`, in f64, channels in parallel.
-fn channel_sums(x: &[f32], g: &NormGeometry, f: impl Fn(f32, usize) -> f64 + Sync) -> Vec<f64> {
+/// `Σ f(a[i], b[i])` in 16 f32 lanes (so that it vectorises), returned as f64. Planes are at
+/// most a few thousand values, well within f32's accuracy.
+#[inline]
+fn lanes(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
+    let mut acc = [0.0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+    let rest: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(&x, &y)| f(x, y) as f64).sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..16 {
+            acc[l] += f(x[l], y[l]);
+        }
+    }
+    acc.iter().map(|&v| v as f64).sum::<f64>() + rest
+}
+
+/// Per-channel sums over (N, H·W) of `f(x, y, channel)` for two tensors of the same layout,
+/// channels in parallel.
+fn channel_sums(
+    x: &[f32],
+    y: &[f32],
+    g: &NormGeometry,
+    f: impl Fn(f32, f32, usize) -> f32 + Sync,
+) -> Vec<f64> {
     (0..g.channels)
         .into_par_iter()
         .map(|c| {
             (0..g.batch)
-                .map(|n| x[(n * g.channels + c) * g.plane..][..g.plane].iter().map(|&v| f(v, c)).sum::<f64>())
+                .map(|n| {
+                    let at = (n * g.channels + c) * g.plane;
+                    lanes(&x[at..][..g.plane], &y[at..][..g.plane], |a, b| f(a, b, c))
+                })
                 .sum()
         })
         .collect()
@@ -26,8 +50,12 @@ fn channel_sums(x: &[f32], g: &NormGeometry, f: impl Fn(f32, usize) -> f64 + Syn
 /// Per-channel mean and biased variance (two passes, for accuracy).
 pub fn statistics(x: &[f32], g: &NormGeometry) -> (Vec<f64>, Vec<f64>) {
     let m = g.per_channel().max(1) as f64;
-    let mean: Vec<f64> = channel_sums(x, g, |v, _| v as f64).into_iter().map(|s| s / m).collect();
-    let var = channel_sums(x, g, |v, c| (v as f64 - mean[c]).powi(2)).into_iter().map(|s| s / m).collect();
+    let mean: Vec<f64> = channel_sums(x, x, g, |v, _, _| v).into_iter().map(|s| s / m).collect();
+    let centre: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
+    let var = channel_sums(x, x, g, |v, _, c| (v - centre[c]) * (v - centre[c]))
+        .into_iter()
+        .map(|s| s / m)
+        .collect();
     (mean, var)
 }
 
@@ -64,35 +92,26 @@ pub fn backward(
     gbias: &mut [f32],
 ) {
     let m = g.per_channel().max(1) as f64;
-    let (sum_gy, sum_gy_xhat): (Vec<f64>, Vec<f64>) = (0..g.channels)
-        .into_par_iter()
-        .map(|c| {
-            let (mut s, mut sx) = (0.0f64, 0.0f64);
-            for n in 0..g.batch {
-                let at = (n * g.channels + c) * g.plane;
-                for (&d, &v) in gy[at..][..g.plane].iter().zip(&x[at..][..g.plane]) {
-                    s += d as f64;
-                    sx += d as f64 * (v as f64 - mean[c]) * inv_std[c];
-                }
-            }
-            (s, sx)
-        })
-        .unzip();
+    let centre: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
+    let sum_gy = channel_sums(gy, gy, g, |d, _, _| d);
+    let sum_gy_xc = channel_sums(gy, x, g, |d, v, c| d * (v - centre[c]));
     for c in 0..g.channels {
         gbias[c] += sum_gy[c] as f32;
-        gscale[c] += sum_gy_xhat[c] as f32;
+        gscale[c] += (sum_gy_xc[c] * inv_std[c]) as f32;
     }
     if g.plane == 0 {
         return;
     }
+    // gx += k (gy − mean(gy) − (x − μ) · q), with k = γ/σ and q = mean(gy·x̂)/σ.
+    let k: Vec<f32> = (0..g.channels).map(|c| (scale[c] as f64 * inv_std[c]) as f32).collect();
+    let mean_gy: Vec<f32> = sum_gy.iter().map(|&s| (s / m) as f32).collect();
+    let q: Vec<f32> = (0..g.channels).map(|c| (sum_gy_xc[c] / m * inv_std[c] * inv_std[c]) as f32).collect();
     gx.par_chunks_mut(g.plane).zip(gy.par_chunks(g.plane).zip(x.par_chunks(g.plane))).enumerate().for_each(
         |(nc, (gx, (gy, x)))| {
             let c = nc % g.channels;
-            let k = scale[c] as f64 * inv_std[c];
-            let (mean_gy, mean_gy_xhat) = (sum_gy[c] / m, sum_gy_xhat[c] / m);
+            let (k, a, q, mu) = (k[c], mean_gy[c], q[c], centre[c]);
             for ((o, &d), &v) in gx.iter_mut().zip(gy).zip(x) {
-                let xhat = (v as f64 - mean[c]) * inv_std[c];
-                *o += (k * (d as f64 - mean_gy - xhat * mean_gy_xhat)) as f32;
+                *o += k * (d - a - (v - mu) * q);
             }
         },
     );

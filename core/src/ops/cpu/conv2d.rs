@@ -7,7 +7,7 @@ use dfdx::prelude::*;
 use rayon::prelude::*;
 
 use super::gemm::{sgemm, MatRef};
-use super::im2col::{col2im_add, im2col};
+use super::im2col::{im2row, reorder_weight, row2im_add, transpose_channels};
 use super::profile::{timed, Phase};
 use super::{read, restore, split_contiguous, take};
 use crate::ops::{Conv2dKernel, Geometry2d};
@@ -27,7 +27,7 @@ fn groups(g: &Geometry2d) -> impl Iterator<Item = (usize, usize)> + '_ {
     (0..g.batch).step_by(size).map(move |first| (first, size.min(g.batch - first)))
 }
 
-/// `y = conv(x, weight) + bias`.
+/// `y = conv(x, weight) + bias`: `y_rows = rows · Wᵀ`, then transposed into (N, O, OH·OW).
 ///
 /// # Shapes
 /// `x`: (N, C, H, W), `weight`: (O, C, K, K), `bias`: (O,), `y`: (N, O, OH, OW).
@@ -38,31 +38,37 @@ pub fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geometry2d, 
         return;
     }
     let group = group_size(g);
-    let mut cols = vec![0.0f32; ckk * group * plane_out];
-    let mut product = vec![0.0f32; o * group * plane_out];
+    let weight = reorder_weight(weight, g, true);
+    let mut x_last = vec![0.0f32; group * img_in];
+    let mut rows = vec![0.0f32; group * plane_out * ckk];
+    let mut product = vec![0.0f32; group * plane_out * o];
     for (first, count) in groups(g) {
-        let row_len = count * plane_out;
-        let cols = &mut cols[..ckk * row_len];
-        let product = &mut product[..o * row_len];
-        timed(Phase::ConvForwardIm2col, || im2col(&x[first * img_in..][..count * img_in], g, count, cols));
+        let positions = count * plane_out;
+        let (x_last, rows, product) =
+            (&mut x_last[..count * img_in], &mut rows[..positions * ckk], &mut product[..positions * o]);
+        timed(Phase::ConvForwardIm2col, || {
+            transpose_channels(&x[first * img_in..][..count * img_in], g, count, x_last, true);
+            im2row(x_last, g, count, rows)
+        });
         timed(Phase::ConvForwardGemm, || {
             sgemm(
-                [o, ckk, row_len],
-                MatRef::rows(weight, ckk),
-                MatRef::rows(cols, row_len),
+                [positions, ckk, o],
+                MatRef::rows(rows, ckk),
+                MatRef::transposed(&weight, ckk),
                 product,
                 false,
                 true,
             )
         });
-        // product is (O, count, OH·OW); y wants (count, O, OH·OW).
+        // product is (count, OH·OW, O); y wants (count, O, OH·OW).
         let y_group = &mut y[first * img_out..][..count * img_out];
         timed(Phase::ConvForwardScatter, || {
             y_group.par_chunks_mut(plane_out).enumerate().for_each(|(no, out)| {
                 let (n, oc) = (no / o, no % o);
-                out.copy_from_slice(&product[oc * row_len + n * plane_out..][..plane_out]);
-                if let Some(b) = bias {
-                    out.iter_mut().for_each(|v| *v += b[oc]);
+                let b = bias.map_or(0.0, |b| b[oc]);
+                let src = &product[n * plane_out * o..][..plane_out * o];
+                for (p, v) in out.iter_mut().enumerate() {
+                    *v = src[p * o + oc] + b;
                 }
             })
         });
@@ -70,7 +76,8 @@ pub fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geometry2d, 
 }
 
 /// Accumulates the gradients of a convolution given the output gradient `gy`:
-/// `gx += ∂L/∂x`, `gw += ∂L/∂weight`, `gb += ∂L/∂bias`.
+/// `gx += ∂L/∂x`, `gw += ∂L/∂weight`, `gb += ∂L/∂bias`. With `gy_t` the (O, N·OH·OW) matrix
+/// of `gy`: `∂W = gy_t · rows`, `∂rows = gy_tᵀ · W`, then row2im.
 ///
 /// # Shapes
 /// `x`, `gx`: (N, C, H, W); `weight`, `gw`: (O, C, K, K); `gb`: (O,); `gy`: (N, O, OH, OW).
@@ -89,53 +96,67 @@ pub fn backward(
         return;
     }
     let group = group_size(g);
-    let mut cols = vec![0.0f32; ckk * group * plane_out];
+    let weight = reorder_weight(weight, g, true);
+    let mut gw_last = vec![0.0f32; gw.len()];
+    let mut last = vec![0.0f32; group * img_in];
+    let mut rows = vec![0.0f32; group * plane_out * ckk];
     let mut gy_t = vec![0.0f32; o * group * plane_out];
+    let mut gx_group = vec![0.0f32; group * img_in];
     for (first, count) in groups(g) {
-        let row_len = count * plane_out;
-        let cols = &mut cols[..ckk * row_len];
-        let gy_t = &mut gy_t[..o * row_len];
-        timed(Phase::ConvBackwardIm2col, || im2col(&x[first * img_in..][..count * img_in], g, count, cols));
+        let positions = count * plane_out;
+        let (last, rows, gy_t) =
+            (&mut last[..count * img_in], &mut rows[..positions * ckk], &mut gy_t[..o * positions]);
+        timed(Phase::ConvBackwardIm2col, || {
+            transpose_channels(&x[first * img_in..][..count * img_in], g, count, last, true);
+            im2row(last, g, count, rows)
+        });
         // gy is (count, O, OH·OW); the products want (O, count·OH·OW).
         let gy_group = &gy[first * img_out..][..count * img_out];
         timed(Phase::ConvBackwardCol2im, || {
-            gy_t.par_chunks_mut(row_len).enumerate().for_each(|(oc, row)| {
+            gy_t.par_chunks_mut(positions).enumerate().for_each(|(oc, row)| {
                 for n in 0..count {
                     row[n * plane_out..][..plane_out]
                         .copy_from_slice(&gy_group[n * img_out + oc * plane_out..][..plane_out]);
                 }
             })
         });
-        // ∂L/∂W = gyᵀ-matrix · colsᵀ, ∂L/∂b = row sums of the gy-matrix.
         timed(Phase::ConvBackwardWeight, || {
             sgemm(
-                [o, row_len, ckk],
-                MatRef::rows(gy_t, row_len),
-                MatRef::transposed(cols, row_len),
-                gw,
+                [o, positions, ckk],
+                MatRef::rows(gy_t, positions),
+                MatRef::rows(rows, ckk),
+                &mut gw_last,
                 true,
                 true,
             );
             if let Some(gb) = gb.as_deref_mut() {
-                for (b, row) in gb.iter_mut().zip(gy_t.chunks_exact(row_len)) {
+                for (b, row) in gb.iter_mut().zip(gy_t.chunks_exact(positions)) {
                     *b += row.iter().map(|&v| v as f64).sum::<f64>() as f32;
                 }
             }
         });
-        // ∂L/∂cols = Wᵀ · gy-matrix, then scattered back onto the input positions.
         timed(Phase::ConvBackwardInput, || {
             sgemm(
-                [ckk, o, row_len],
-                MatRef::transposed(weight, ckk),
-                MatRef::rows(gy_t, row_len),
-                cols,
+                [positions, o, ckk],
+                MatRef::transposed(gy_t, positions),
+                MatRef::rows(&weight, ckk),
+                rows,
                 false,
                 true,
             )
         });
         timed(Phase::ConvBackwardCol2im, || {
-            col2im_add(cols, g, count, &mut gx[first * img_in..][..count * img_in])
+            last.fill(0.0);
+            row2im_add(rows, g, count, last);
+            let gx_group = &mut gx_group[..count * img_in];
+            transpose_channels(last, g, count, gx_group, false);
+            for (d, s) in gx[first * img_in..][..count * img_in].iter_mut().zip(gx_group.iter()) {
+                *d += s;
+            }
         });
+    }
+    for (d, s) in gw.iter_mut().zip(reorder_weight(&gw_last, g, false)) {
+        *d += s;
     }
 }
 

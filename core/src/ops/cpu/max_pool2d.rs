@@ -14,6 +14,14 @@ use crate::ops::{Geometry2d, MaxPool2dKernel};
 /// Marks a window that lies entirely in the padding (it has no argmax).
 const NO_SOURCE: u32 = u32::MAX;
 
+/// The inputs window `o` covers along an axis of `extent`: `start..end` (empty if none).
+fn span(g: &Geometry2d, o: usize, extent: usize) -> (usize, usize) {
+    let first = o * g.stride;
+    let start = first.saturating_sub(g.padding).min(extent);
+    let end = (first + g.kernel).saturating_sub(g.padding).min(extent);
+    (start, end.max(start))
+}
+
 /// `y = max over each window of x`, and the position (within its input plane) of each maximum.
 ///
 /// # Shapes
@@ -23,19 +31,21 @@ pub fn forward(x: &[f32], g: &Geometry2d, y: &mut [f32], argmax: &mut [u32]) {
     if out_plane == 0 || plane == 0 {
         return;
     }
+    let rows: Vec<(usize, usize)> = (0..g.out_height).map(|i| span(g, i, g.height)).collect();
+    let cols: Vec<(usize, usize)> = (0..g.out_width).map(|j| span(g, j, w)).collect();
     y.par_chunks_mut(out_plane).zip(argmax.par_chunks_mut(out_plane)).zip(x.par_chunks(plane)).for_each(
         |((y, arg), x)| {
-            for i in 0..g.out_height {
-                for j in 0..g.out_width {
+            for (i, &(r0, r1)) in rows.iter().enumerate() {
+                for (j, &(c0, c1)) in cols.iter().enumerate() {
                     let (mut best, mut at) = (f32::NEG_INFINITY, NO_SOURCE);
-                    for u in 0..g.kernel {
-                        let Some(r) = g.source(i, u, g.height) else { continue };
-                        for v in 0..g.kernel {
-                            let Some(s) = g.source(j, v, w) else { continue };
-                            let value = x[r * w + s];
-                            // `>` keeps the first maximum and NaN propagates, as in PyTorch.
-                            if value > best || at == NO_SOURCE || value.is_nan() {
-                                (best, at) = (value, (r * w + s) as u32);
+                    if r0 < r1 && c0 < c1 {
+                        (best, at) = (x[r0 * w + c0], (r0 * w + c0) as u32);
+                        for r in r0..r1 {
+                            for (s, &v) in x[r * w + c0..r * w + c1].iter().enumerate() {
+                                // `>` keeps the first maximum and NaN propagates, as in PyTorch.
+                                if v > best || v.is_nan() {
+                                    (best, at) = (v, (r * w + c0 + s) as u32);
+                                }
                             }
                         }
                     }

@@ -54,13 +54,13 @@ impl Phase {
     pub fn name(self) -> &'static str {
         match self {
             Phase::Copies => "input copies",
-            Phase::ConvForwardIm2col => "conv forward: im2col",
+            Phase::ConvForwardIm2col => "conv forward: im2row",
             Phase::ConvForwardGemm => "conv forward: gemm",
-            Phase::ConvForwardScatter => "conv forward: reorder + bias",
-            Phase::ConvBackwardIm2col => "conv backward: im2col",
+            Phase::ConvForwardScatter => "conv forward: transpose + bias",
+            Phase::ConvBackwardIm2col => "conv backward: im2row",
             Phase::ConvBackwardWeight => "conv backward: weight gemm",
             Phase::ConvBackwardInput => "conv backward: input gemm",
-            Phase::ConvBackwardCol2im => "conv backward: col2im + reorder",
+            Phase::ConvBackwardCol2im => "conv backward: row2im + reorder",
             Phase::PoolForward => "max-pool forward",
             Phase::PoolBackward => "max-pool backward",
             Phase::NormForward => "batch norm forward",
