@@ -25,35 +25,62 @@ pub struct Speed {
     pub phases: Vec<(Phase, f64)>,
 }
 
+type Model = crate::prelude::Built<ResNet18<1, 10>, Cpu>;
+
+/// The benchmark's workload: the seed's ResNet-18 on one fixed random batch.
+pub struct Workload {
+    dev: Cpu,
+    model: Model,
+    sgd: Sgd<Model>,
+    x: Tensor<(usize, Const<1>, usize, usize), f32, Cpu>,
+    y: Tensor<(usize, Const<10>), f32, Cpu>,
+    grads: Option<Gradients<f32, Cpu>>,
+}
+
+impl Workload {
+    /// A model (PyTorch's default initialisation, seed 0) and a random `batch`×1×`res`×`res`
+    /// batch with labels.
+    pub fn new(res: usize, batch: usize) -> Result<Self, Error> {
+        let dev = Cpu::create(0)?;
+        let model = dev.try_build_module::<ResNet18<1, 10>, f32>()?;
+        let x = dev.try_sample_like(&(batch, Const, res, res), rand_distr::Standard)?;
+        let labels: Vec<usize> = (0..batch).map(|i| (i * 7) % 10).collect();
+        let y = one_hot::<10, _>(&dev, &labels)?;
+        let grads = Some(model.try_alloc_grads()?);
+        let sgd = Sgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
+        Ok(Self { dev, model, sgd, x, y, grads })
+    }
+
+    /// One SGD step (lr 0.05) on the batch: forward, cross-entropy, backward, update.
+    pub fn train_step(&mut self) -> Result<(), Error> {
+        let g = self.grads.take().map_or_else(|| self.model.try_alloc_grads(), Ok)?;
+        let loss = cross_entropy(self.model.try_forward_mut(self.x.clone().traced(g))?, self.y.clone())?;
+        let mut g = loss.try_backward()?;
+        self.sgd.update(&mut self.model, &g, 0.05)?;
+        self.model.try_zero_grads(&mut g)?;
+        self.grads = Some(g);
+        self.dev.step_done()
+    }
+
+    /// One inference pass (batch norm with running statistics) on the batch.
+    pub fn infer(&mut self) -> Result<(), Error> {
+        let _ = self.model.try_forward(self.x.clone())?;
+        self.dev.step_done()
+    }
+}
+
 /// Times `steps` training steps and `steps` inference passes on random `batch`×1×`res`×`res`
 /// images after two warm-up steps; with `profile`, also where the step's time goes.
 pub fn speed(res: usize, batch: usize, steps: usize, profile_phases: bool) -> Result<Speed, Error> {
-    let dev = Cpu::create(0)?;
-    let mut model = dev.try_build_module::<ResNet18<1, 10>, f32>()?;
-    let mut sgd = Sgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
-    let x: Tensor<(usize, Const<1>, usize, usize), f32, _> =
-        dev.try_sample_like(&(batch, Const, res, res), rand_distr::Standard)?;
-    let labels: Vec<usize> = (0..batch).map(|i| (i * 7) % 10).collect();
-    let y = one_hot::<10, _>(&dev, &labels)?;
-    let mut grads = Some(model.try_alloc_grads()?);
-    let mut step = |model: &mut crate::prelude::Built<ResNet18<1, 10>, Cpu>| -> Result<(), Error> {
-        let g = grads.take().map_or_else(|| model.try_alloc_grads(), Ok)?;
-        let loss = cross_entropy(model.try_forward_mut(x.clone().traced(g))?, y.clone())?;
-        let mut g = loss.try_backward()?;
-        sgd.update(model, &g, 0.05)?;
-        model.try_zero_grads(&mut g)?;
-        grads = Some(g);
-        model.0 .0.weight.device().step_done()?;
-        Ok(())
-    };
+    let mut w = Workload::new(res, batch)?;
     for _ in 0..2 {
-        step(&mut model)?;
+        w.train_step()?;
     }
     profile::reset();
     profile::set_enabled(profile_phases);
     let start = Instant::now();
     for _ in 0..steps {
-        step(&mut model)?;
+        w.train_step()?;
     }
     let train = start.elapsed();
     profile::set_enabled(false);
@@ -63,10 +90,10 @@ pub fn speed(res: usize, batch: usize, steps: usize, profile_phases: bool) -> Re
     } else {
         Vec::new()
     };
-    let _ = model.try_forward(x.clone())?;
+    w.infer()?;
     let start = Instant::now();
     for _ in 0..steps {
-        let _ = model.try_forward(x.clone())?;
+        w.infer()?;
     }
     let infer = start.elapsed();
     let images = (batch * steps) as f64;

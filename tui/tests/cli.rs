@@ -256,3 +256,28 @@ fn bad_data_checkpoints_and_flags_are_one_line_errors_and_lose_nothing() {
     );
     assert_eq!(std::fs::read(&good).unwrap(), before, "the good checkpoint changed");
 }
+
+#[test]
+fn bench_prints_one_json_line_and_a_profile() {
+    let out =
+        resnet_tui(&["bench", "--res", "16", "--batch", "4", "--steps", "1", "--threads", "1", "--profile"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let speed: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(
+        (speed["bench"].as_str(), speed["res"].as_u64(), speed["batch"].as_u64()),
+        (Some("speed"), Some(16), Some(4))
+    );
+    assert_eq!(speed["threads"], 1);
+    for key in ["train_img_per_s", "infer_img_per_s", "peak_rss_mb"] {
+        assert!(speed[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {speed}");
+    }
+    let phases: Vec<serde_json::Value> = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    let names: Vec<&str> = phases.iter().map(|p| p["phase"].as_str().unwrap()).collect();
+    assert!(names.contains(&"conv forward: gemm") && names.contains(&"batch norm backward"), "{names:?}");
+    assert_eq!(names.last(), Some(&"whole step"));
+    let out = resnet_tui(&["bench", "--batch", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--batch"), "{}", stderr(&out));
+}

@@ -71,7 +71,7 @@ pub fn dot(y: &[f32], r: &[f32]) -> f64 {
 }
 
 /// Window geometries covering strides 1 and 2, paddings 0..=3, odd and even sizes and
-/// kernels: `([N, C, H, W], O, [K, S, P])`.
+/// kernels, and images too small for some kernel taps: `([N, C, H, W], O, [K, S, P])`.
 pub const CONV_CASES: &[([usize; 4], usize, [usize; 3])] = &[
     ([2, 3, 7, 6], 4, [3, 1, 1]),
     ([2, 3, 8, 8], 4, [3, 2, 1]),
@@ -83,6 +83,9 @@ pub const CONV_CASES: &[([usize; 4], usize, [usize; 3])] = &[
     ([1, 1, 5, 5], 2, [3, 2, 3]),
     ([3, 2, 4, 4], 2, [3, 1, 2]),
     ([1, 2, 11, 10], 3, [4, 3, 1]),
+    // Taps that only ever read padding (dropped by the CPU kernel): 1x1 and 2x2 images.
+    ([3, 4, 1, 1], 5, [3, 1, 1]),
+    ([2, 2, 2, 2], 3, [5, 1, 2]),
 ];
 
 /// Max-pool geometries (padding at most half the kernel): `([N, C, H, W], [K, S, P])`.

@@ -7,7 +7,7 @@ use dfdx::prelude::*;
 use rayon::prelude::*;
 
 use super::gemm::{sgemm, MatRef};
-use super::im2col::{im2row, reorder_weight, row2im_add, transpose_channels};
+use super::im2col::{add_taps_to_weights, im2row, row2im_add, transpose_channels, weights_to_taps, Taps};
 use super::profile::{timed, Phase};
 use super::{read, restore, split_contiguous, take};
 use crate::ops::{Conv2dKernel, Geometry2d};
@@ -17,7 +17,7 @@ const GROUP_BUDGET: usize = 1 << 22;
 
 /// Images per group: as many as fit the scratch budget, at least one.
 fn group_size(g: &Geometry2d) -> usize {
-    let per_image = g.patch_len().max(g.out_channels) * g.out_plane();
+    let per_image = Taps::new(g).len().max(g.out_channels) * g.out_plane();
     (GROUP_BUDGET / per_image.max(1)).clamp(1, g.batch.max(1))
 }
 
@@ -32,13 +32,14 @@ fn groups(g: &Geometry2d) -> impl Iterator<Item = (usize, usize)> + '_ {
 /// # Shapes
 /// `x`: (N, C, H, W), `weight`: (O, C, K, K), `bias`: (O,), `y`: (N, O, OH, OW).
 pub fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geometry2d, y: &mut [f32]) {
-    let (ckk, plane_out, o) = (g.patch_len(), g.out_plane(), g.out_channels);
+    let taps = Taps::new(g);
+    let (ckk, plane_out, o) = (taps.len(), g.out_plane(), g.out_channels);
     let (img_in, img_out) = (g.in_channels * g.in_plane(), o * plane_out);
     if g.output_len() == 0 {
         return;
     }
     let group = group_size(g);
-    let weight = reorder_weight(weight, g, true);
+    let weight = weights_to_taps(weight, g, &taps);
     let mut x_last = vec![0.0f32; group * img_in];
     let mut rows = vec![0.0f32; group * plane_out * ckk];
     let mut product = vec![0.0f32; group * plane_out * o];
@@ -48,7 +49,7 @@ pub fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geometry2d, 
             (&mut x_last[..count * img_in], &mut rows[..positions * ckk], &mut product[..positions * o]);
         timed(Phase::ConvForwardIm2col, || {
             transpose_channels(&x[first * img_in..][..count * img_in], g, count, x_last, true);
-            im2row(x_last, g, count, rows)
+            im2row(x_last, g, &taps, count, rows)
         });
         timed(Phase::ConvForwardGemm, || {
             sgemm(
@@ -90,14 +91,15 @@ pub fn backward(
     gw: &mut [f32],
     mut gb: Option<&mut [f32]>,
 ) {
-    let (ckk, plane_out, o) = (g.patch_len(), g.out_plane(), g.out_channels);
+    let taps = Taps::new(g);
+    let (ckk, plane_out, o) = (taps.len(), g.out_plane(), g.out_channels);
     let (img_in, img_out) = (g.in_channels * g.in_plane(), o * plane_out);
     if g.output_len() == 0 {
         return;
     }
     let group = group_size(g);
-    let weight = reorder_weight(weight, g, true);
-    let mut gw_last = vec![0.0f32; gw.len()];
+    let weight = weights_to_taps(weight, g, &taps);
+    let mut gw_taps = vec![0.0f32; o * ckk];
     let mut last = vec![0.0f32; group * img_in];
     let mut rows = vec![0.0f32; group * plane_out * ckk];
     let mut gy_t = vec![0.0f32; o * group * plane_out];
@@ -108,7 +110,7 @@ pub fn backward(
             (&mut last[..count * img_in], &mut rows[..positions * ckk], &mut gy_t[..o * positions]);
         timed(Phase::ConvBackwardIm2col, || {
             transpose_channels(&x[first * img_in..][..count * img_in], g, count, last, true);
-            im2row(last, g, count, rows)
+            im2row(last, g, &taps, count, rows)
         });
         // gy is (count, O, OH·OW); the products want (O, count·OH·OW).
         let gy_group = &gy[first * img_out..][..count * img_out];
@@ -125,7 +127,7 @@ pub fn backward(
                 [o, positions, ckk],
                 MatRef::rows(gy_t, positions),
                 MatRef::rows(rows, ckk),
-                &mut gw_last,
+                &mut gw_taps,
                 true,
                 true,
             );
@@ -147,7 +149,7 @@ pub fn backward(
         });
         timed(Phase::ConvBackwardCol2im, || {
             last.fill(0.0);
-            row2im_add(rows, g, count, last);
+            row2im_add(rows, g, &taps, count, last);
             let gx_group = &mut gx_group[..count * img_in];
             transpose_channels(last, g, count, gx_group, false);
             for (d, s) in gx[first * img_in..][..count * img_in].iter_mut().zip(gx_group.iter()) {
@@ -155,9 +157,7 @@ pub fn backward(
             }
         });
     }
-    for (d, s) in gw.iter_mut().zip(reorder_weight(&gw_last, g, false)) {
-        *d += s;
-    }
+    add_taps_to_weights(&gw_taps, g, &taps, gw);
 }
 
 impl Conv2dKernel for Cpu {

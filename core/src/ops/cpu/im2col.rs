@@ -3,13 +3,51 @@
 //!
 //! The patch matrix has one row per output position (image n, output row i, column j) and
 //! one column per tap, ordered (kernel row u, column v, channel c): `rows[(n·OH + i)·OW +
-//! j][(u·K + v)·C + c] = x[n, c, i·S + u − P, j·S + v − P]` (0 in the padding). With the
+//! j][(u·K' + v)·C + c] = x[n, c, i·S + u − P, j·S + v − P]` (0 in the padding). With the
 //! input channels-last, each (u, v) tap of a patch is one contiguous run of C values, and a
-//! whole kernel row one run of K·C: building the matrix is copying.
+//! whole kernel row one run of K'·C: building the matrix is copying.
+//!
+//! Only the [`Taps`] that read inside the input for some output are kept (K' ≤ K): a 3×3
+//! convolution with padding 1 on a 1×1 image (ResNet-18's last stage at 28×28) reads only
+//! its centre tap, and the other eight would multiply zeros.
 
 use rayon::prelude::*;
 
 use crate::ops::Geometry2d;
+
+/// The kernel taps that read inside the input for at least one output position: rows
+/// `u.0..u.1` by columns `v.0..v.1` (contiguous ranges), for `channels` channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Taps {
+    pub u: (usize, usize),
+    pub v: (usize, usize),
+    pub channels: usize,
+}
+
+/// The taps `t` with `source(o, t, extent)` inside for some `o < out_len`, as a range.
+fn live(g: &Geometry2d, extent: usize, out_len: usize) -> (usize, usize) {
+    let inside = |t: usize| (0..out_len).any(|o| g.source(o, t, extent).is_some());
+    let first = (0..g.kernel).find(|&t| inside(t)).unwrap_or(0);
+    let end = (0..g.kernel).rev().find(|&t| inside(t)).map_or(first, |t| t + 1);
+    (first, end)
+}
+
+impl Taps {
+    /// The live taps of `g`.
+    pub fn new(g: &Geometry2d) -> Self {
+        Self { u: live(g, g.height, g.out_height), v: live(g, g.width, g.out_width), channels: g.in_channels }
+    }
+
+    /// Kernel columns kept.
+    pub fn width(&self) -> usize {
+        self.v.1 - self.v.0
+    }
+
+    /// Values per patch: kept rows × kept columns × channels.
+    pub fn len(&self) -> usize {
+        (self.u.1 - self.u.0) * self.width() * self.channels
+    }
+}
 
 /// (N, C, H·W) → (N, H·W, C), or back with `channels_last = false`.
 ///
@@ -47,32 +85,31 @@ pub(crate) fn transpose_channels(
 }
 
 /// Writes the patches of `count` channels-last images into `rows`, a
-/// (count·OH·OW) × (K·K·C) row-major matrix (see the module docs).
+/// (count·OH·OW) × `taps.len()` row-major matrix (see the module docs).
 ///
 /// # Shapes
-/// `x_last`: (count, H, W, C), `rows`: (count·OH·OW, K·K·C).
-pub(crate) fn im2row(x_last: &[f32], g: &Geometry2d, count: usize, rows: &mut [f32]) {
-    let (k, c, ow, w, h) = (g.kernel, g.in_channels, g.out_width, g.width, g.height);
-    let (ckk, kc, image) = (g.patch_len(), k * c, g.in_channels * g.in_plane());
-    if ckk == 0 || g.out_plane() == 0 {
+/// `x_last`: (count, H, W, C), `rows`: (count·OH·OW, K'·K'·C).
+pub(crate) fn im2row(x_last: &[f32], g: &Geometry2d, taps: &Taps, count: usize, rows: &mut [f32]) {
+    let (c, ow, w, h) = (g.in_channels, g.out_width, g.width, g.height);
+    let (len, kc, image) = (taps.len(), taps.width() * g.in_channels, g.in_channels * g.in_plane());
+    if len == 0 || g.out_plane() == 0 {
         return;
     }
-    rows[..count * g.out_plane() * ckk].par_chunks_mut(ckk * ow).enumerate().for_each(|(ni, block)| {
+    rows[..count * g.out_plane() * len].par_chunks_mut(len * ow).enumerate().for_each(|(ni, block)| {
         let (n, i) = (ni / g.out_height, ni % g.out_height);
         let x = &x_last[n * image..][..image];
-        for (j, patch) in block.chunks_exact_mut(ckk).enumerate() {
-            for u in 0..k {
-                let dst = &mut patch[u * kc..][..kc];
+        for (j, patch) in block.chunks_exact_mut(len).enumerate() {
+            for (u, dst) in (taps.u.0..taps.u.1).zip(patch.chunks_exact_mut(kc)) {
                 let Some(r) = g.source(i, u, h) else {
                     dst.fill(0.0);
                     continue;
                 };
                 let line = &x[r * w * c..][..w * c];
-                let start = j * g.stride;
-                if start >= g.padding && start - g.padding + k <= w {
+                let start = j * g.stride + taps.v.0;
+                if start >= g.padding && start - g.padding + taps.width() <= w {
                     dst.copy_from_slice(&line[(start - g.padding) * c..][..kc]);
                 } else {
-                    for (v, tap) in dst.chunks_exact_mut(c).enumerate() {
+                    for (v, tap) in (taps.v.0..taps.v.1).zip(dst.chunks_exact_mut(c)) {
                         match g.source(j, v, w) {
                             Some(s) => tap.copy_from_slice(&line[s * c..][..c]),
                             None => tap.fill(0.0),
@@ -88,34 +125,34 @@ pub(crate) fn im2row(x_last: &[f32], g: &Geometry2d, count: usize, rows: &mut [f
 /// channels-last input gradient `gx_last`, summing where windows overlap.
 ///
 /// # Shapes
-/// `rows`: (count·OH·OW, K·K·C), `gx_last`: (count, H, W, C).
-pub(crate) fn row2im_add(rows: &[f32], g: &Geometry2d, count: usize, gx_last: &mut [f32]) {
-    let (k, c, ow, w) = (g.kernel, g.in_channels, g.out_width, g.width);
-    let (ckk, kc) = (g.patch_len(), k * c);
+/// `rows`: (count·OH·OW, K'·K'·C), `gx_last`: (count, H, W, C).
+pub(crate) fn row2im_add(rows: &[f32], g: &Geometry2d, taps: &Taps, count: usize, gx_last: &mut [f32]) {
+    let (c, ow, w) = (g.in_channels, g.out_width, g.width);
+    let (len, kc) = (taps.len(), taps.width() * g.in_channels);
     let line = w * c;
-    if line == 0 || g.out_plane() == 0 {
+    if line == 0 || len == 0 || g.out_plane() == 0 {
         return;
     }
     // Each input row (n, r) gathers from the output rows whose window covers it.
     gx_last[..count * g.height * line].par_chunks_mut(line).enumerate().for_each(|(nr, dst)| {
         let (n, r) = (nr / g.height, nr % g.height);
-        for u in 0..k {
+        for u in taps.u.0..taps.u.1 {
             // Output row i reads input row r through tap u when i·S + u − P = r.
             let Some(top) = (r + g.padding).checked_sub(u) else { continue };
             if top % g.stride != 0 || top / g.stride >= g.out_height {
                 continue;
             }
             let i = top / g.stride;
-            let out_rows = &rows[(n * g.out_height + i) * ow * ckk..][..ow * ckk];
-            for (j, patch) in out_rows.chunks_exact(ckk).enumerate() {
-                let grad = &patch[u * kc..][..kc];
-                let start = j * g.stride;
-                if start >= g.padding && start - g.padding + k <= w {
+            let out_rows = &rows[(n * g.out_height + i) * ow * len..][..ow * len];
+            for (j, patch) in out_rows.chunks_exact(len).enumerate() {
+                let grad = &patch[(u - taps.u.0) * kc..][..kc];
+                let start = j * g.stride + taps.v.0;
+                if start >= g.padding && start - g.padding + taps.width() <= w {
                     for (d, &s) in dst[(start - g.padding) * c..][..kc].iter_mut().zip(grad) {
                         *d += s;
                     }
                 } else {
-                    for (v, tap) in grad.chunks_exact(c).enumerate() {
+                    for (v, tap) in (taps.v.0..taps.v.1).zip(grad.chunks_exact(c)) {
                         if let Some(s) = g.source(j, v, w) {
                             for (d, &t) in dst[s * c..][..c].iter_mut().zip(tap) {
                                 *d += t;
@@ -128,25 +165,36 @@ pub(crate) fn row2im_add(rows: &[f32], g: &Geometry2d, count: usize, gx_last: &m
     });
 }
 
-/// The weights reordered from (O, C, K, K) to (O, K, K, C), the taps' order in [`im2row`]
-/// (or back with `channels_last = false`).
-pub(crate) fn reorder_weight(w: &[f32], g: &Geometry2d, channels_last: bool) -> Vec<f32> {
-    let (k, c) = (g.kernel, g.in_channels);
-    let mut out = vec![0.0f32; w.len()];
-    for (o_src, o_dst) in w.chunks_exact(g.patch_len().max(1)).zip(out.chunks_exact_mut(g.patch_len().max(1)))
-    {
-        for ch in 0..c {
-            for t in 0..k * k {
-                let (first, last) = (ch * k * k + t, t * c + ch);
-                if channels_last {
-                    o_dst[last] = o_src[first];
-                } else {
-                    o_dst[first] = o_src[last];
-                }
+/// The weights of the live taps, reordered from (O, C, K, K) to (O, K', K', C), the taps'
+/// order in [`im2row`].
+pub(crate) fn weights_to_taps(w: &[f32], g: &Geometry2d, taps: &Taps) -> Vec<f32> {
+    let (k, c, full) = (g.kernel, g.in_channels, g.patch_len().max(1));
+    let mut out = Vec::with_capacity(g.out_channels * taps.len());
+    for filter in w.chunks_exact(full) {
+        for u in taps.u.0..taps.u.1 {
+            for v in taps.v.0..taps.v.1 {
+                out.extend((0..c).map(|ch| filter[(ch * k + u) * k + v]));
             }
         }
     }
     out
+}
+
+/// Adds a gradient over the live taps ((O, K', K', C), as [`weights_to_taps`] orders them)
+/// onto the full weight gradient (O, C, K, K).
+pub(crate) fn add_taps_to_weights(g_taps: &[f32], g: &Geometry2d, taps: &Taps, gw: &mut [f32]) {
+    let (k, c, full, len) = (g.kernel, g.in_channels, g.patch_len().max(1), taps.len().max(1));
+    for (filter, grad) in gw.chunks_exact_mut(full).zip(g_taps.chunks_exact(len)) {
+        let mut at = 0;
+        for u in taps.u.0..taps.u.1 {
+            for v in taps.v.0..taps.v.1 {
+                for ch in 0..c {
+                    filter[(ch * k + u) * k + v] += grad[at];
+                    at += 1;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -158,7 +206,9 @@ mod tests {
         let g = Geometry2d::new([1, 1, 3, 3], 1, [3, 1, 1]);
         let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
         let mut rows = vec![f32::NAN; 9 * 9];
-        im2row(&x, &g, 1, &mut rows);
+        let taps = Taps::new(&g);
+        assert_eq!(taps.len(), 9);
+        im2row(&x, &g, &taps, 1, &mut rows);
         // The centre output sees the whole image; the top-left one the image shifted.
         assert_eq!(&rows[4 * 9..5 * 9], x.as_slice());
         assert_eq!(&rows[..9], &[0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 4.0, 5.0]);
@@ -174,8 +224,26 @@ mod tests {
         transpose_channels(&last, &g, 2, &mut back, false);
         assert_eq!(back, x);
         let w: Vec<f32> = (0..4 * 27).map(|v| v as f32).collect();
-        let wl = reorder_weight(&w, &g, true);
+        let taps = Taps::new(&g);
+        let wl = weights_to_taps(&w, &g, &taps);
         assert_eq!(&wl[..4], &[0.0, 9.0, 18.0, 1.0]);
-        assert_eq!(reorder_weight(&wl, &g, false), w);
+        let mut back = vec![0.0; w.len()];
+        add_taps_to_weights(&wl, &g, &taps, &mut back);
+        assert_eq!(back, w);
+    }
+
+    #[test]
+    fn taps_that_only_read_padding_are_dropped() {
+        // 3x3, padding 1, on a 1x1 image: only the centre tap reads the image.
+        let g = Geometry2d::new([1, 5, 1, 1], 2, [3, 1, 1]);
+        assert_eq!(Taps::new(&g), Taps { u: (1, 2), v: (1, 2), channels: 5 });
+        // On 2x2 every tap reads something.
+        assert_eq!(Taps::new(&Geometry2d::new([1, 5, 2, 2], 2, [3, 1, 1])).len(), 45);
+        let w: Vec<f32> = (0..2 * 45).map(|v| v as f32).collect();
+        let taps = Taps::new(&g);
+        assert_eq!(
+            weights_to_taps(&w, &g, &taps),
+            [4.0, 13.0, 22.0, 31.0, 40.0, 49.0, 58.0, 67.0, 76.0, 85.0]
+        );
     }
 }

@@ -1,0 +1,25 @@
+//! A whole ResNet-18 training step (forward, cross-entropy, backward, SGD) and an inference
+//! pass, at the sizes of BENCHMARKS.md: batch 256 at 28x28 and batch 64 at 96x96.
+//!
+//! `cargo bench --bench resnet18` (the PyTorch comparison uses `resnet-tui bench`)
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use resnet_core::bench::Workload;
+
+fn resnet18(c: &mut Criterion) {
+    let mut group = c.benchmark_group("resnet18");
+    group.sample_size(10);
+    for (res, batch) in [(28, 256), (96, 64)] {
+        let mut w = Workload::new(res, batch).expect("workload");
+        let id = format!("{res}x{res} batch {batch}");
+        group.throughput(Throughput::Elements(batch as u64));
+        group.bench_function(BenchmarkId::new("train step", &id), |b| {
+            b.iter(|| w.train_step().expect("step"))
+        });
+        group.bench_function(BenchmarkId::new("inference", &id), |b| b.iter(|| w.infer().expect("infer")));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, resnet18);
+criterion_main!(benches);
