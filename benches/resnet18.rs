@@ -3,6 +3,8 @@
 //!
 //! `cargo bench --bench resnet18` (the PyTorch comparison uses `resnet-tui bench`)
 
+#![allow(clippy::expect_used)]
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use resnet_core::bench::Workload;
 
