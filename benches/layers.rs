@@ -75,5 +75,35 @@ fn norms_and_pools(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, convolutions, norms_and_pools);
+/// The device-generic convolution (dfdx ops: gather im2col + matmul) on `Cpu`, forward and
+/// backward together, next to the fast kernel: the path meant for CUDA, reported here.
+fn generic_path(c: &mut Criterion) {
+    use resnet_core::dfdx::prelude::*;
+    use resnet_core::ops::{generic, Conv2dKernel};
+    let mut group = c.benchmark_group("conv2d forward+backward, fast vs generic");
+    group.sample_size(10);
+    let dev = Cpu::default();
+    for &(name, dims, o, win) in &CONVS[1..3] {
+        let g = Geometry2d::new(dims, o, win);
+        let x = dev.tensor_from_vec(data(g.input_len()), (dims[0], dims[1], dims[2], dims[3]));
+        let w = dev.tensor_from_vec(data(g.weight_len()), (o, dims[1], win[0], win[0]));
+        let b = dev.tensor_from_vec(data(o), (o,));
+        let y_shape = (g.batch, o, g.out_height, g.out_width);
+        group.throughput(Throughput::Elements(6 * (g.output_len() * g.patch_len()) as u64));
+        group.bench_function(BenchmarkId::new("fast", name), |bench| {
+            bench.iter(|| {
+                Cpu::try_conv2d(x.leaky_trace(), &w, Some(&b), g, y_shape).map(|y| y.sum().backward())
+            })
+        });
+        group.bench_function(BenchmarkId::new("generic", name), |bench| {
+            bench.iter(|| {
+                generic::conv2d::try_conv2d(x.leaky_trace(), &w, Some(&b), g, y_shape)
+                    .map(|y| y.sum().backward())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, convolutions, norms_and_pools, generic_path);
 criterion_main!(benches);
