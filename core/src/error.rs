@@ -193,6 +193,25 @@ pub enum Error {
         /// The names that exist.
         known: &'static [&'static str],
     },
+    /// A flavour name that does not exist.
+    UnknownFlavor {
+        /// What was asked for.
+        name: String,
+    },
+    /// A model that does not come in the flavour asked for.
+    NoSuchFlavor {
+        /// The model.
+        model: &'static str,
+        /// The flavour asked for.
+        flavor: &'static str,
+        /// The flavours it has.
+        has: &'static str,
+    },
+    /// A model (of the d2l flavour) with no PyTorch counterpart whose `state_dict()` names we could write.
+    NoPyTorchLayout {
+        /// The model, as displayed.
+        model: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -262,6 +281,16 @@ impl fmt::Display for Error {
             Error::UnknownModel { name, known } => {
                 write!(f, "unknown model `{name}`; known models: {}", known.join(", "))
             }
+            Error::UnknownFlavor { name } => {
+                write!(f, "unknown flavor `{name}`; use d2l (the chapter's) or torchvision")
+            }
+            Error::NoSuchFlavor { model, flavor, has } => {
+                write!(f, "{model} has no {flavor} flavor; it comes in the {has} flavor only")
+            }
+            Error::NoPyTorchLayout { model } => write!(
+                f,
+                "{model} (d2l flavor) has no PyTorch counterpart; export and import work for the d2l resnet18 and every torchvision model"
+            ),
         }
     }
 }

@@ -19,9 +19,15 @@
 pub use dfdx::optim::{Adam, AdamConfig, Momentum, Optimizer, Sgd, SgdConfig, WeightDecay};
 pub use dfdx::prelude::*;
 
-pub use crate::blocks::{Conv1x1, Identity, Residual, ResidualMain, Shortcut};
-pub use crate::models::{FirstResnetBlock, Head, ResNet18, ResnetBlock, Stage, Stem};
-pub use crate::nn::builders::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+pub use crate::blocks::{
+    BasicBlock, Bottleneck, Conv1x1, Identity, PreActBottleneck, PreActResidual, Projection, Residual,
+    ResidualBottleneck, ResidualMain, Shortcut,
+};
+pub use crate::models::d2l::{
+    PreActResNet18, PreActResNet50, ResNet101, ResNet152, ResNet18, ResNet34, ResNet50,
+};
+pub use crate::models::{torchvision, FirstResnetBlock, Head, PreActHead, ResnetBlock, Stage, Stem, TvStem};
+pub use crate::nn::builders::{BatchNorm2D, Conv2D, Conv2DNoBias, Flatten2D, GlobalAvgPool2D, MaxPool2D};
 pub use crate::shape::{ChannelsMatch, Half, SpatialMap, Window, WindowOut, Windowed};
 
 /// The built module of builder `M` on device `D` (f32), e.g. `Built<ResNet18<1, 10>, Cpu>`.

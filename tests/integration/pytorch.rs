@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use resnet_core::checkpoint::pytorch::{export_safetensors, import_safetensors};
+use resnet_core::checkpoint::pytorch::{export_safetensors, import_safetensors, Layout};
 use resnet_core::checkpoint::{load_named, named_tensors};
 use resnet_core::prelude::*;
 use resnet_core::train::loss::{cross_entropy, one_hot};
@@ -35,27 +35,32 @@ fn value(name: &str, shape: &[usize], t: usize) -> Vec<f32> {
     v.into_iter().map(|v| v as f32).collect()
 }
 
-/// (name, dtype, shape) of each `state_dict()` entry, in order.
-fn state_dict() -> Vec<(String, String, Vec<usize>)> {
-    std::fs::read_to_string("tests/data/pytorch_state_dict.txt")
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let [name, dtype, shape]: [&str; 3] = l.split(' ').collect::<Vec<_>>().try_into().unwrap();
-            let shape = if shape == "scalar" {
-                vec![]
-            } else {
-                shape.split('x').map(|d| d.parse().unwrap()).collect()
-            };
-            (name.to_string(), dtype.to_string(), shape)
-        })
-        .collect()
+/// A `state_dict()` entry: name, dtype, shape.
+pub type Entry = (String, String, Vec<usize>);
+
+/// Parses a fixture line `name dtype shape` (shape `AxBxC` or `scalar`).
+pub fn parse_entry(line: &str) -> Entry {
+    let [name, dtype, shape]: [&str; 3] = line.split(' ').collect::<Vec<_>>().try_into().unwrap();
+    let shape =
+        if shape == "scalar" { vec![] } else { shape.split('x').map(|d| d.parse().unwrap()).collect() };
+    (name.to_string(), dtype.to_string(), shape)
 }
 
-/// Writes the formula's weights under PyTorch's names, as a user's `save_file(net.state_dict())`.
+/// Each entry of the seed's `state_dict()`, in order.
+fn state_dict() -> Vec<Entry> {
+    std::fs::read_to_string("tests/data/pytorch_state_dict.txt").unwrap().lines().map(parse_entry).collect()
+}
+
+/// Writes the formula's weights for the seed's `state_dict()`, as a user's `save_file(net.state_dict())`.
 fn write_pytorch_weights(path: &Path) {
-    let entries: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = state_dict()
-        .into_iter()
+    write_formula_weights(&state_dict(), path)
+}
+
+/// Writes the formula's weights for `state_dict` (tensor index t = position in it).
+pub fn write_formula_weights(state_dict: &[Entry], path: &Path) {
+    let entries: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = state_dict
+        .iter()
+        .cloned()
         .enumerate()
         .map(|(t, (name, dtype, shape))| match dtype.as_str() {
             "int64" => (name, Dtype::I64, shape, 0i64.to_le_bytes().to_vec()),
@@ -70,11 +75,16 @@ fn write_pytorch_weights(path: &Path) {
     std::fs::write(path, safetensors::serialize(views, None).unwrap()).unwrap();
 }
 
-struct Reference(HashMap<String, Vec<f32>>);
+pub struct Reference(HashMap<String, Vec<f32>>);
 
 impl Reference {
     fn load() -> Self {
-        let bytes = std::fs::read("tests/data/pytorch_reference.safetensors").unwrap();
+        Self::load_from("tests/data/pytorch_reference.safetensors")
+    }
+
+    /// Every tensor of a float32 safetensors fixture, by name.
+    pub fn load_from(path: &str) -> Self {
+        let bytes = std::fs::read(path).unwrap();
         let file = SafeTensors::deserialize(&bytes).unwrap();
         Reference(
             file.tensors()
@@ -88,7 +98,7 @@ impl Reference {
         )
     }
 
-    fn get(&self, name: &str) -> &[f32] {
+    pub fn get(&self, name: &str) -> &[f32] {
         &self.0[name]
     }
 }
@@ -104,7 +114,7 @@ fn max_error(a: &[f32], b: &[f32]) -> f32 {
 
 /// `|a - b| <= tol · scale` elementwise, `scale` the largest |b|: errors are judged against
 /// the tensor's magnitude, as float32 sums taken in another order differ by that much.
-fn assert_close(what: &str, ours: &[f32], theirs: &[f32], tol: f32) {
+pub fn assert_close(what: &str, ours: &[f32], theirs: &[f32], tol: f32) {
     assert_eq!(ours.len(), theirs.len(), "{what}: length");
     let scale = scale(theirs);
     for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
@@ -150,7 +160,7 @@ fn imported_pytorch_weights_give_pytorchs_logits_gradients_and_sgd_step() {
 
     let dev = Cpu::default();
     let mut model = dev.build_module::<ResNet18<1, 10>, f32>();
-    load_named(&mut model, &import_safetensors(&weights).unwrap(), "seed.safetensors").unwrap();
+    load_named(&mut model, &import_safetensors(Layout::Seed, &weights).unwrap(), "seed.safetensors").unwrap();
 
     let x: Tensor<(usize, Const<1>, usize, usize), f32, _> =
         dev.tensor_from_vec(reference.get("input").to_vec(), (8, Const, 64, 64));
@@ -240,9 +250,9 @@ fn export_writes_pytorchs_state_dict_names_shapes_and_values() {
     write_pytorch_weights(&weights);
     let dev = Cpu::default();
     let mut model = dev.build_module::<ResNet18<1, 10>, f32>();
-    load_named(&mut model, &import_safetensors(&weights).unwrap(), "seed").unwrap();
+    load_named(&mut model, &import_safetensors(Layout::Seed, &weights).unwrap(), "seed").unwrap();
     let exported = dir.path().join("export.safetensors");
-    export_safetensors(&named_tensors(&model).unwrap(), 0, &exported).unwrap();
+    export_safetensors(Layout::Seed, &named_tensors(&model).unwrap(), 0, &exported).unwrap();
 
     let (a, b) = (std::fs::read(&weights).unwrap(), std::fs::read(&exported).unwrap());
     let (theirs, ours) = (SafeTensors::deserialize(&a).unwrap(), SafeTensors::deserialize(&b).unwrap());

@@ -505,7 +505,7 @@ mod tests {
             Some(Sub::Train(a)) => a,
             _ => unreachable!(),
         };
-        App::new(SetupForm::new(&args, None), "found: /data (test)".into())
+        App::new(SetupForm::new(&args, None).unwrap(), "found: /data (test)".into())
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use resnet_core::models::ModelName;
+use resnet_core::models::{Arch, Flavor, ModelName};
 use resnet_core::summary::Dims;
 use resnet_core::train::{LrSchedule, TrainConfig};
 
@@ -87,9 +87,13 @@ pub struct TrainArgs {
     /// Recipe to start from.
     #[arg(long, value_enum, default_value = "d2l")]
     pub preset: Preset,
-    /// Model name.
-    #[arg(long, value_parser = parse_model)]
-    pub model: Option<ModelName>,
+    /// Model: resnet18, resnet34, resnet50, resnet101, resnet152, preact-resnet18 or
+    /// preact-resnet50.
+    #[arg(long, value_parser = parse_arch)]
+    pub model: Option<Arch>,
+    /// How the model is built: d2l (the chapter's) or torchvision.
+    #[arg(long, value_parser = parse_flavor)]
+    pub flavor: Option<Flavor>,
     /// Epochs to train (in total, when resuming).
     #[arg(long)]
     pub epochs: Option<usize>,
@@ -147,14 +151,20 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    /// The configuration for a new run: the preset, then every flag given.
-    pub fn config(&self) -> TrainConfig {
+    /// The configuration for a new run: the preset, then every flag given; an error for a
+    /// model that does not come in the flavour asked for.
+    pub fn config(&self) -> Result<TrainConfig, String> {
         let base = match self.preset {
             Preset::D2l => TrainConfig::d2l(),
             Preset::Quick => TrainConfig::quick(),
         };
-        TrainConfig {
-            model: self.model.unwrap_or(base.model),
+        let model = ModelName::new(
+            self.model.unwrap_or(base.model.arch()),
+            self.flavor.unwrap_or(base.model.flavor()),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(TrainConfig {
+            model,
             epochs: self.epochs.unwrap_or(base.epochs),
             lr: self.lr.unwrap_or(base.lr),
             batch_size: self.batch_size.unwrap_or(base.batch_size),
@@ -166,7 +176,7 @@ impl TrainArgs {
             schedule: self.schedule.unwrap_or(base.schedule),
             limit_train: self.limit_train.or(base.limit_train),
             limit_test: self.limit_test.or(base.limit_test),
-        }
+        })
     }
 
     /// The recipe flags given on the command line, by name (a resumed run may change none
@@ -174,6 +184,7 @@ impl TrainArgs {
     pub fn recipe_flags(&self) -> Vec<&'static str> {
         let given = [
             ("--model", self.model.is_some()),
+            ("--flavor", self.flavor.is_some()),
             ("--lr", self.lr.is_some()),
             ("--batch-size", self.batch_size.is_some()),
             ("--resize", self.resize.is_some()),
@@ -204,9 +215,16 @@ pub struct ExportArgs {
 /// Flags of `resnet-tui import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The safetensors file with the seed's PyTorch state_dict names.
+    /// The safetensors file with PyTorch state_dict names: the seed's for resnet18, or
+    /// torchvision's with --flavor torchvision.
     #[arg(long, value_name = "FILE")]
     pub weights: PathBuf,
+    /// The model the weights are for.
+    #[arg(long, default_value = "resnet18", value_parser = parse_arch)]
+    pub model: Arch,
+    /// Its flavour: d2l (the chapter's) or torchvision.
+    #[arg(long, default_value = "d2l", value_parser = parse_flavor)]
+    pub flavor: Flavor,
     /// The checkpoint to write.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -215,9 +233,13 @@ pub struct ImportArgs {
 /// Flags of `resnet-tui shapes`.
 #[derive(Debug, Args)]
 pub struct ShapesArgs {
-    /// Model name.
-    #[arg(long, default_value = "resnet18", value_parser = parse_model)]
-    pub model: ModelName,
+    /// Model: resnet18, resnet34, resnet50, resnet101, resnet152, preact-resnet18 or
+    /// preact-resnet50.
+    #[arg(long, default_value = "resnet18", value_parser = parse_arch)]
+    pub model: Arch,
+    /// How the model is built: d2l (the chapter's) or torchvision.
+    #[arg(long, default_value = "d2l", value_parser = parse_flavor)]
+    pub flavor: Flavor,
     /// Input shape NxCxHxW (batch, channels, height, width).
     #[arg(long, default_value = "1x1x224x224", value_name = "NxCxHxW", value_parser = parse_input)]
     pub input: Dims,
@@ -229,7 +251,11 @@ pub struct ShapesArgs {
     pub json: bool,
 }
 
-fn parse_model(s: &str) -> Result<ModelName, String> {
+fn parse_arch(s: &str) -> Result<Arch, String> {
+    s.parse().map_err(|e: resnet_core::Error| e.to_string())
+}
+
+fn parse_flavor(s: &str) -> Result<Flavor, String> {
     s.parse().map_err(|e: resnet_core::Error| e.to_string())
 }
 

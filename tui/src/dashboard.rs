@@ -54,7 +54,7 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
         Some(p) => Some((Checkpoint::load(p).map_err(|e| Failure::Usage(e.to_string()))?, p.clone())),
         None => None,
     };
-    let form = SetupForm::new(args, resume.as_ref().map(|(c, _)| &c.config));
+    let form = SetupForm::new(args, resume.as_ref().map(|(c, _)| &c.config)).map_err(Failure::Usage)?;
     let mut app = App::new(form.clone(), data_status(&form, !args.no_download));
     let signals =
         [(signal_hook::consts::SIGINT, Interrupt::Int), (signal_hook::consts::SIGTERM, Interrupt::Term)].map(

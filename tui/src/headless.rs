@@ -59,7 +59,7 @@ pub fn prepare(args: &TrainArgs) -> Result<Session, Failure> {
             }
             (config, Some((ckpt, path.clone())))
         }
-        None => (args.config(), None),
+        None => (args.config().map_err(Failure::Usage)?, None),
     };
     config.validate().map_err(usage)?;
     let search = Search::standard(args.data_dir.clone(), !args.no_download);

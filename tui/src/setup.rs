@@ -116,15 +116,13 @@ fn preset_config(p: Preset) -> TrainConfig {
 }
 
 impl SetupForm {
-    /// The form for the command line's flags (and the resumed run's recipe, if any).
-    pub fn new(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Self {
-        let config = resumed.cloned().map_or_else(
-            || args.config(),
-            |mut c| {
-                c.epochs = args.epochs.unwrap_or(c.epochs);
-                c
-            },
-        );
+    /// The form for the command line's flags (and the resumed run's recipe, if any); an
+    /// error for flags that name no model.
+    pub fn new(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<Self, String> {
+        let config = match resumed {
+            Some(c) => TrainConfig { epochs: args.epochs.unwrap_or(c.epochs), ..c.clone() },
+            None => args.config()?,
+        };
         let mut form = Self {
             config,
             preset: None,
@@ -137,7 +135,7 @@ impl SetupForm {
             message: None,
         };
         form.update_preset();
-        form
+        Ok(form)
     }
 
     fn update_preset(&mut self) {
@@ -330,7 +328,7 @@ mod tests {
         let mut argv = vec!["resnet-tui", "train"];
         argv.extend_from_slice(flags);
         match Cli::parse_from(argv).command {
-            Some(Command::Train(args)) => SetupForm::new(&args, None),
+            Some(Command::Train(args)) => SetupForm::new(&args, None).unwrap(),
             _ => unreachable!(),
         }
     }
@@ -383,12 +381,32 @@ mod tests {
     }
 
     #[test]
+    fn the_model_selector_cycles_through_the_whole_family() {
+        let mut f = form(&["--model", "resnet152", "--flavor", "torchvision"]);
+        f.selected = 1; // model
+        assert_eq!(f.value(Field::Model), "resnet152 (torchvision)");
+        let mut seen = vec![f.value(Field::Model)];
+        for _ in 1..ModelName::ALL.len() {
+            keys(&mut f, &[KeyCode::Right]);
+            seen.push(f.value(Field::Model));
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 12, "{seen:?}");
+        assert!(seen.iter().any(|m| m == "preact-resnet50"), "{seen:?}");
+        keys(&mut f, &[KeyCode::Right]);
+        assert_eq!(f.value(Field::Model), "resnet152 (torchvision)", "the list wraps around");
+        keys(&mut f, &[KeyCode::Left, KeyCode::Right]);
+        assert_eq!(f.value(Field::Model), "resnet152 (torchvision)");
+    }
+
+    #[test]
     fn a_resumed_run_keeps_its_recipe() {
         let args = match Cli::parse_from(["resnet-tui", "train", "--resume", "r.ckpt"]).command {
             Some(Command::Train(a)) => a,
             _ => unreachable!(),
         };
-        let mut f = SetupForm::new(&args, Some(&TrainConfig::quick()));
+        let mut f = SetupForm::new(&args, Some(&TrainConfig::quick())).unwrap();
         f.selected = 3; // learning rate
         keys(&mut f, &[KeyCode::Right]);
         assert_eq!(f.config.lr, 0.05);

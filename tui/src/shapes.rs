@@ -2,16 +2,18 @@
 
 use std::fmt::Write;
 
+use resnet_core::models::ModelName;
 use resnet_core::summary::Row;
 use serde::Serialize;
 
 use crate::cli::ShapesArgs;
 
-/// The JSON form: `{"model", "input", "layers": [{"name", "output", "params", "macs"}],
-/// "total_params", "total_macs"}`.
+/// The JSON form: `{"model", "flavor", "input", "layers": [{"name", "output", "params",
+/// "macs"}], "total_params", "total_macs"}`.
 #[derive(Debug, Serialize)]
 pub struct ShapesJson<'a> {
     model: &'a str,
+    flavor: &'a str,
     input: &'a [usize],
     layers: Vec<LayerJson<'a>>,
     total_params: usize,
@@ -28,13 +30,15 @@ struct LayerJson<'a> {
 
 /// Computes the table; a shape the model cannot take is an error message.
 pub fn run(args: &ShapesArgs) -> Result<String, String> {
-    let rows = args.model.table(args.input, args.classes).map_err(|e| e.to_string())?;
-    Ok(if args.json { json(args, &rows) } else { table(args, &rows) })
+    let model = ModelName::new(args.model, args.flavor).map_err(|e| e.to_string())?;
+    let rows = model.table(args.input, args.classes).map_err(|e| e.to_string())?;
+    Ok(if args.json { json(args, &rows) } else { table(args, model, &rows) })
 }
 
 fn json(args: &ShapesArgs, rows: &[Row]) -> String {
     let doc = ShapesJson {
         model: args.model.as_str(),
+        flavor: args.flavor.as_str(),
         input: args.input.as_slice(),
         layers: rows
             .iter()
@@ -60,9 +64,9 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-fn table(args: &ShapesArgs, rows: &[Row]) -> String {
+fn table(args: &ShapesArgs, model: ModelName, rows: &[Row]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}, input {}, {} classes", args.model, args.input, args.classes);
+    let _ = writeln!(out, "{model}, input {}, {} classes", args.input, args.classes);
     let _ = writeln!(out, "{:<22}{:<22}{:>12}{:>18}", "layer", "output shape", "params", "MACs");
     for r in rows {
         let shape = r.output.to_string();

@@ -54,6 +54,37 @@ fn shapes_prints_a_readable_table_by_default() {
 }
 
 #[test]
+fn shapes_covers_the_family_with_torchvisions_counts() {
+    for (model, params, macs, last_stage) in [
+        ("resnet34", 21_797_672u64, 3_663_761_408u64, [1, 512, 7, 7]),
+        ("resnet152", 60_192_808, 11_513_626_624, [1, 2048, 7, 7]),
+    ] {
+        let out = resnet_tui(&[
+            "shapes",
+            "--json",
+            "--model",
+            model,
+            "--flavor",
+            "torchvision",
+            "--input",
+            "1x3x224x224",
+            "--classes",
+            "1000",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((doc["model"].as_str(), doc["flavor"].as_str()), (Some(model), Some("torchvision")));
+        assert_eq!((doc["total_params"].as_u64(), doc["total_macs"].as_u64()), (Some(params), Some(macs)));
+        assert_eq!(doc["layers"][4]["output"], serde_json::json!(last_stage), "{model}");
+    }
+    let out = resnet_tui(&["shapes", "--model", "preact-resnet50", "--input", "1x1x96x96"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("preact-resnet50, input (1, 1, 96, 96), 10 classes\n"), "{text}");
+    assert!(text.lines().next_back().unwrap().starts_with("total "), "{text}");
+}
+
+#[test]
 fn bad_arguments_give_one_line_and_exit_2() {
     for (args, expected) in [
         (&["shapes", "--input", "1x1x0x5"][..], "invalid shape `1x1x0x5`: every size must be at least 1"),
@@ -63,6 +94,14 @@ fn bad_arguments_give_one_line_and_exit_2() {
         (&["shapes", "--classes", "11"][..], "11 classes is not available"),
         (&["shapes", "--input", "1x7x28x28"][..], "7 input channels is not available"),
         (&["shapes", "--bogus"][..], "unexpected argument '--bogus'"),
+        (
+            &["shapes", "--model", "preact-resnet18", "--flavor", "torchvision"][..],
+            "preact-resnet18 has no torchvision flavor; it comes in the d2l flavor only",
+        ),
+        (
+            &["shapes", "--flavor", "keras"][..],
+            "unknown flavor `keras`; use d2l (the chapter's) or torchvision",
+        ),
     ] {
         let out = resnet_tui(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -156,6 +195,54 @@ fn export_gives_pytorch_names_and_import_reads_them_back() {
     let out = resnet_tui(&["import", "--weights", ckpt.to_str().unwrap(), "--out", back.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not a valid safetensors file"), "{}", stderr(&out));
+}
+
+#[test]
+fn torchvision_flavour_exports_torchvision_names_and_imports_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("tv.ckpt");
+    let out = quick_train(&[
+        "--model",
+        "resnet18",
+        "--flavor",
+        "torchvision",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let weights = dir.path().join("tv.safetensors");
+    let out =
+        resnet_tui(&["export", "--checkpoint", ckpt.to_str().unwrap(), "--out", weights.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("state_dict names of torchvision's resnet18/34"));
+    let bytes = std::fs::read(&weights).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    for name in ["conv1.weight", "layer1.0.bn1.running_var", "layer2.0.downsample.0.weight", "fc.bias"] {
+        assert!(header.get(name).is_some(), "{name} missing");
+    }
+    let back = dir.path().join("back.ckpt");
+    let import = |flavor: &str| {
+        resnet_tui(&[
+            "import",
+            "--weights",
+            weights.to_str().unwrap(),
+            "--model",
+            "resnet18",
+            "--flavor",
+            flavor,
+            "--out",
+            back.to_str().unwrap(),
+        ])
+    };
+    let out = import("torchvision");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(resnet18 (torchvision))"));
+    std::fs::remove_file(&back).unwrap();
+    let out = import("d2l");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is not a tensor of the seed's ResNet-18"), "{}", stderr(&out));
+    assert!(!back.exists());
 }
 
 /// The real files in a temp dir, with `name` replaced by `bytes`.

@@ -1,10 +1,25 @@
-//! Residual blocks as types: the chapter's [`Residual`] with an [`Identity`] or [`Conv1x1`]
-//! shortcut. The two branches are joined by dfdx's `GeneralizedResidual`, whose sum only
-//! type-checks when both branches produce the same shape type, so a channel or stride
-//! mismatch is a compile error.
+//! Residual blocks as types. The chapter's [`Residual`] and the exercises' variants: the
+//! paper's bottleneck ([`ResidualBottleneck`]), torchvision's [`BasicBlock`] and
+//! [`Bottleneck`], and the pre-activation blocks ([`PreActResidual`], [`PreActBottleneck`]);
+//! shortcuts [`Identity`], [`Conv1x1`] (the chapter's) and [`Projection`] (torchvision's).
+//! The two branches are joined by dfdx's `GeneralizedResidual`, whose sum only type-checks
+//! when both branches produce the same shape type, and each block requires
+//! `Sc: Shortcut<I, O, S>`, so a channel or stride mismatch is a compile error.
 
+mod basic_block;
+mod block;
+mod bottleneck;
+mod preact_bottleneck;
+mod preact_residual;
 mod residual;
+mod residual_bottleneck;
 mod shortcut;
 
+pub use basic_block::{BasicBlock, BasicMain};
+pub use block::ResidualBlock;
+pub use bottleneck::{Bottleneck, BottleneckMain};
+pub use preact_bottleneck::{PreActBottleneck, PreActBottleneckMain};
+pub use preact_residual::{PreActMain, PreActResidual, PreActivation};
 pub use residual::{Residual, ResidualMain};
-pub use shortcut::{Conv1x1, Identity, Shortcut};
+pub use residual_bottleneck::{ResidualBottleneck, ResidualBottleneckMain};
+pub use shortcut::{Conv1x1, Identity, Projection, Shortcut};

@@ -2,12 +2,14 @@
 //! two 3×3 convolutions with batch norm on the main path, an identity or 1×1-conv shortcut,
 //! and a ReLU after the sum.
 
+use alloc::format;
+use alloc::string::String;
 use core::marker::PhantomData;
 
 use dfdx::nn::builders::{GeneralizedResidual, ReLU};
-use dfdx::prelude::*;
 
-use super::{Identity, Shortcut};
+use super::block::build_as_layers;
+use super::{Identity, ResidualBlock, Shortcut};
 use crate::nn::builders::{BatchNorm2D, Conv2D};
 
 /// The residual block of d2l's ResNet chapter, as a type:
@@ -38,12 +40,14 @@ pub struct Residual<const I: usize, const O: usize, const S: usize = 1, Sc: Shor
 pub type ResidualMain<const I: usize, const O: usize, const S: usize> =
     (Conv2D<I, O, 3, S, 1>, BatchNorm2D<O>, ReLU, Conv2D<O, O, 3, 1, 1>, BatchNorm2D<O>);
 
-impl<const I: usize, const O: usize, const S: usize, Sc, D> BuildOnDevice<D, f32> for Residual<I, O, S, Sc>
-where
-    D: Device<f32>,
-    Sc: Shortcut<I, O, S>,
-    Sc::Builder: BuildOnDevice<D, f32>,
+impl<const I: usize, const O: usize, const S: usize, Sc: Shortcut<I, O, S>> ResidualBlock
+    for Residual<I, O, S, Sc>
 {
-    type Built =
-        <(GeneralizedResidual<ResidualMain<I, O, S>, Sc::Builder>, ReLU) as BuildOnDevice<D, f32>>::Built;
+    type Layers = (GeneralizedResidual<ResidualMain<I, O, S>, Sc::Builder>, ReLU);
+
+    fn describe() -> String {
+        format!("residual {I}->{O}, stride {S}, {}", Sc::DESCRIPTION)
+    }
 }
+
+build_as_layers!(Residual<I, O, S>);

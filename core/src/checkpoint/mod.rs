@@ -7,6 +7,7 @@
 //! another model is refused before its body is parsed.
 
 mod atomic;
+mod exchange;
 pub mod pytorch;
 mod tensors;
 
@@ -15,6 +16,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use atomic::write_atomic;
+pub use exchange::{export_checkpoint, import_checkpoint, layout_of};
 pub use tensors::{load_named, named_tensor_names, named_tensors, NamedTensor};
 
 use crate::models::ModelName;

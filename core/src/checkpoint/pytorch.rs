@@ -1,11 +1,13 @@
-//! Interop with PyTorch: the names of the seed's model's `state_dict()` and safetensors files.
+//! Interop with PyTorch: the names of a model's `state_dict()` in safetensors files.
 //!
-//! The seed builds `nn.Sequential(b1, b2, b3, b4, b5, AdaptiveAvgPool2d, Flatten, Linear)`,
-//! each `bK` (K ≥ 2) a `nn.Sequential` of `Residual`s with attributes `conv1`, `bn1`,
-//! `conv2`, `bn2` and, with a 1×1 shortcut, `conv3`. So our `1.0.0.f.0.weight` (stage 1,
-//! block 0, main path, first conv) is PyTorch's `1.0.conv1.weight`, batch norm's `scale` is
-//! its `weight`, our head's `5.fc.*` is its `7.*`, and each batch norm also has an int64
-//! `num_batches_tracked`.
+//! Three layouts are known (see [`Layout`]). The seed's d2l ResNet-18 is
+//! `nn.Sequential(b1, b2, b3, b4, b5, AdaptiveAvgPool2d, Flatten, Linear)`, each `bK` (K ≥ 2)
+//! a `nn.Sequential` of `Residual`s with attributes `conv1`, `bn1`, `conv2`, `bn2` and, with a
+//! 1×1 shortcut, `conv3`: our `1.0.0.f.0.weight` (stage 1, block 0, main path, first conv) is
+//! its `1.0.conv1.weight` and our head's `5.fc.*` its `7.*`. torchvision's ResNets name the
+//! stem `conv1`/`bn1`, the stages `layer1`..`layer4`, the projection `downsample.0`/`.1` and
+//! the classifier `fc`. Everywhere, batch norm's `scale` is PyTorch's `weight`, and each batch
+//! norm also has an int64 `num_batches_tracked`.
 
 use std::path::Path;
 
@@ -13,51 +15,132 @@ use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 
 use super::{write_atomic, NamedTensor};
+use crate::models::{Arch, Flavor, ModelName};
 use crate::Error;
 
-/// Our main-path positions in a residual block and the seed's attribute names.
-const MAIN_PATH: [(&str, &str); 4] = [("0", "conv1"), ("1", "bn1"), ("3", "conv2"), ("4", "bn2")];
-
-fn bn_param(ours: &str) -> &str {
-    if ours == "scale" {
-        "weight"
-    } else {
-        ours
-    }
+/// A family of PyTorch `state_dict()` names that our models map onto.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// The chapter's (seed's) `nn.Sequential` ResNet-18.
+    Seed,
+    /// torchvision's `resnet18`/`resnet34` (`BasicBlock`).
+    TorchvisionBasic,
+    /// torchvision's `resnet50`/`101`/`152` (`Bottleneck`).
+    TorchvisionBottleneck,
 }
 
-/// The seed's PyTorch name of our ResNet-18 tensor `ours`, or `None` if it has none.
-pub fn to_pytorch(ours: &str) -> Option<String> {
-    let parts: Vec<&str> = ours.split('.').collect();
-    match parts.as_slice() {
-        ["0", layer, param] => Some(format!("0.{layer}.{}", bn_param(param))),
-        [stage @ ("1" | "2" | "3" | "4"), block, "0", "f", pos, param] => {
-            let (_, attr) = MAIN_PATH.iter().find(|(p, _)| p == pos)?;
-            Some(format!("{stage}.{block}.{attr}.{}", bn_param(param)))
-        }
-        [stage @ ("1" | "2" | "3" | "4"), block, "0", "r", param] => {
-            Some(format!("{stage}.{block}.conv3.{param}"))
-        }
-        ["5", "fc", param] => Some(format!("7.{param}")),
-        _ => None,
-    }
-}
+/// Our module paths inside a residual block and the seed's attribute names.
+const SEED_BLOCK: [(&str, &str); 5] =
+    [("0.f.0", "conv1"), ("0.f.1", "bn1"), ("0.f.3", "conv2"), ("0.f.4", "bn2"), ("0.r", "conv3")];
 
-/// Our name of the seed's PyTorch tensor `theirs` of rank `rank` (which tells batch norm's
-/// `weight` from a convolution's), or `None` for names this model does not have.
-pub fn from_pytorch(theirs: &str, rank: usize) -> Option<String> {
-    let parts: Vec<&str> = theirs.split('.').collect();
-    let param =
-        |p: &str, is_bn: bool| if is_bn && p == "weight" { "scale".to_string() } else { p.to_string() };
-    match parts.as_slice() {
-        ["0", layer, p] => Some(format!("0.{layer}.{}", param(p, rank == 1))),
-        [stage @ ("1" | "2" | "3" | "4"), block, "conv3", p] => Some(format!("{stage}.{block}.0.r.{p}")),
-        [stage @ ("1" | "2" | "3" | "4"), block, attr, p] => {
-            let (pos, _) = MAIN_PATH.iter().find(|(_, a)| a == attr)?;
-            Some(format!("{stage}.{block}.0.f.{pos}.{}", param(p, attr.starts_with("bn"))))
+/// Our module paths inside a `BasicBlock` and torchvision's attribute names.
+const TV_BASIC_BLOCK: [(&str, &str); 6] = [
+    ("0.f.0", "conv1"),
+    ("0.f.1", "bn1"),
+    ("0.f.3", "conv2"),
+    ("0.f.4", "bn2"),
+    ("0.r.0", "downsample.0"),
+    ("0.r.1", "downsample.1"),
+];
+
+/// Our module paths inside a `Bottleneck` and torchvision's attribute names.
+const TV_BOTTLENECK_BLOCK: [(&str, &str); 8] = [
+    ("0.f.0.0", "conv1"),
+    ("0.f.0.1", "bn1"),
+    ("0.f.1.0", "conv2"),
+    ("0.f.1.1", "bn2"),
+    ("0.f.2.0", "conv3"),
+    ("0.f.2.1", "bn3"),
+    ("0.r.0", "downsample.0"),
+    ("0.r.1", "downsample.1"),
+];
+
+impl Layout {
+    /// The layout of `model`'s PyTorch counterpart, or `None` if it has none (the chapter's
+    /// flavour of the deeper and pre-activation models exists only here).
+    pub fn of(model: ModelName) -> Option<Self> {
+        match (model.flavor(), model.arch()) {
+            (Flavor::D2l, Arch::ResNet18) => Some(Layout::Seed),
+            (Flavor::D2l, _) => None,
+            (Flavor::Torchvision, Arch::ResNet18 | Arch::ResNet34) => Some(Layout::TorchvisionBasic),
+            (Flavor::Torchvision, _) => Some(Layout::TorchvisionBottleneck),
         }
-        ["7", p] => Some(format!("5.fc.{p}")),
-        _ => None,
+    }
+
+    /// `(ours, theirs)` module paths outside the stages: the stem's conv and batch norm, the head.
+    fn fixed(self) -> [(&'static str, &'static str); 3] {
+        match self {
+            Layout::Seed => [("0.0", "0.0"), ("0.1", "0.1"), ("5.fc", "7")],
+            _ => [("0.0", "conv1"), ("0.1", "bn1"), ("5.fc", "fc")],
+        }
+    }
+
+    /// `(ours, theirs)` module paths inside a residual block.
+    fn block(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Layout::Seed => &SEED_BLOCK,
+            Layout::TorchvisionBasic => &TV_BASIC_BLOCK,
+            Layout::TorchvisionBottleneck => &TV_BOTTLENECK_BLOCK,
+        }
+    }
+
+    /// PyTorch's name of stage `stage` (1 to 4).
+    fn stage(self, stage: &str) -> String {
+        match self {
+            Layout::Seed => stage.to_string(),
+            _ => format!("layer{stage}"),
+        }
+    }
+
+    /// PyTorch's name of our module path `ours`.
+    fn module_to_pytorch(self, ours: &str) -> Option<String> {
+        if let Some((_, theirs)) = self.fixed().iter().find(|(o, _)| *o == ours) {
+            return Some(theirs.to_string());
+        }
+        let mut parts = ours.splitn(3, '.');
+        let (stage, block, inner) = (parts.next()?, parts.next()?, parts.next()?);
+        if !matches!(stage, "1" | "2" | "3" | "4") || block.parse::<usize>().is_err() {
+            return None;
+        }
+        let (_, attr) = self.block().iter().find(|(o, _)| *o == inner)?;
+        Some(format!("{}.{block}.{attr}", self.stage(stage)))
+    }
+
+    /// Our module path of PyTorch's module `theirs`.
+    fn module_from_pytorch(self, theirs: &str) -> Option<String> {
+        if let Some((ours, _)) = self.fixed().iter().find(|(_, t)| *t == theirs) {
+            return Some(ours.to_string());
+        }
+        let mut parts = theirs.splitn(3, '.');
+        let (stage, block, attr) = (parts.next()?, parts.next()?, parts.next()?);
+        let stage = ["1", "2", "3", "4"].into_iter().find(|s| self.stage(s) == stage)?;
+        block.parse::<usize>().ok()?;
+        let (inner, _) = self.block().iter().find(|(_, a)| *a == attr)?;
+        Some(format!("{stage}.{block}.{inner}"))
+    }
+
+    /// PyTorch's name of our tensor `ours`, or `None` if it has none.
+    pub fn to_pytorch(self, ours: &str) -> Option<String> {
+        let (module, param) = ours.rsplit_once('.')?;
+        let param = if param == "scale" { "weight" } else { param };
+        Some(format!("{}.{param}", self.module_to_pytorch(module)?))
+    }
+
+    /// Our name of PyTorch's tensor `theirs` of rank `rank` (which tells batch norm's `weight`,
+    /// rank 1, from a convolution's or linear layer's), or `None` for names we do not have.
+    pub fn from_pytorch(self, theirs: &str, rank: usize) -> Option<String> {
+        let (module, param) = theirs.rsplit_once('.')?;
+        let param = if param == "weight" && rank == 1 { "scale" } else { param };
+        Some(format!("{}.{param}", self.module_from_pytorch(module)?))
+    }
+
+    /// What the layout is called in messages.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Layout::Seed => "the seed's ResNet-18",
+            Layout::TorchvisionBasic => "torchvision's resnet18/34",
+            Layout::TorchvisionBottleneck => "torchvision's resnet50/101/152",
+        }
     }
 }
 
@@ -69,14 +152,19 @@ fn invalid(path: &Path, reason: String) -> Error {
     Error::Checkpoint { path: path.display().to_string(), reason }
 }
 
-/// Writes `params` (our names) as a safetensors file with the seed's `state_dict()` names,
+/// Writes `params` (our names) as a safetensors file with `layout`'s `state_dict()` names,
 /// adding each batch norm's `num_batches_tracked` = `batches_tracked`, so that PyTorch's
 /// `load_state_dict(strict=True)` accepts it.
-pub fn export_safetensors(params: &[NamedTensor], batches_tracked: i64, path: &Path) -> Result<(), Error> {
+pub fn export_safetensors(
+    layout: Layout,
+    params: &[NamedTensor],
+    batches_tracked: i64,
+    path: &Path,
+) -> Result<(), Error> {
     let mut entries: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
     for t in params {
-        let name = to_pytorch(&t.name).ok_or_else(|| {
-            invalid(path, format!("tensor `{}` has no PyTorch name in the seed's model", t.name))
+        let name = layout.to_pytorch(&t.name).ok_or_else(|| {
+            invalid(path, format!("tensor `{}` has no PyTorch name in {}", t.name, layout.describe()))
         })?;
         if let Some(prefix) = name.strip_suffix(".running_mean") {
             let count = batches_tracked.to_le_bytes().to_vec();
@@ -96,9 +184,9 @@ pub fn export_safetensors(params: &[NamedTensor], batches_tracked: i64, path: &P
     write_atomic(path, &bytes)
 }
 
-/// Reads a safetensors file with the seed's names into our names (f32 tensors only;
+/// Reads a safetensors file with `layout`'s names into our names (f32 tensors only;
 /// `num_batches_tracked` is checked to be an int64 scalar and skipped).
-pub fn import_safetensors(path: &Path) -> Result<Vec<NamedTensor>, Error> {
+pub fn import_safetensors(layout: Layout, path: &Path) -> Result<Vec<NamedTensor>, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", &e))?;
     let file = SafeTensors::deserialize(&bytes)
         .map_err(|e| invalid(path, format!("not a valid safetensors file ({e})")))?;
@@ -116,8 +204,9 @@ pub fn import_safetensors(path: &Path) -> Result<Vec<NamedTensor>, Error> {
                 format!("`{name}` is {:?}; only float32 weights are read", view.dtype()),
             ));
         }
-        let ours = from_pytorch(&name, view.shape().len())
-            .ok_or_else(|| invalid(path, format!("`{name}` is not a tensor of the seed's ResNet-18")))?;
+        let ours = layout
+            .from_pytorch(&name, view.shape().len())
+            .ok_or_else(|| invalid(path, format!("`{name}` is not a tensor of {}", layout.describe())))?;
         let data =
             view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         out.push(NamedTensor { name: ours, shape: view.shape().to_vec(), data });
@@ -130,7 +219,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_map_both_ways() {
+    fn seed_names_map_both_ways() {
         let pairs = [
             ("0.0.weight", "0.0.weight", 4),
             ("0.1.scale", "0.1.weight", 1),
@@ -143,10 +232,48 @@ mod tests {
             ("5.fc.bias", "7.bias", 1),
         ];
         for (ours, theirs, rank) in pairs {
-            assert_eq!(to_pytorch(ours).as_deref(), Some(theirs));
-            assert_eq!(from_pytorch(theirs, rank).as_deref(), Some(ours));
+            assert_eq!(Layout::Seed.to_pytorch(ours).as_deref(), Some(theirs));
+            assert_eq!(Layout::Seed.from_pytorch(theirs, rank).as_deref(), Some(ours));
         }
-        assert_eq!(to_pytorch("9.x"), None);
-        assert_eq!(from_pytorch("1.0.bn3.weight", 1), None);
+        assert_eq!(Layout::Seed.to_pytorch("9.x"), None);
+        assert_eq!(Layout::Seed.from_pytorch("1.0.bn3.weight", 1), None);
+        assert_eq!(Layout::Seed.from_pytorch("layer1.0.bn1.weight", 1), None);
+    }
+
+    #[test]
+    fn torchvision_names_map_both_ways() {
+        let basic = [
+            ("0.0.weight", "conv1.weight", 4),
+            ("0.1.scale", "bn1.weight", 1),
+            ("1.0.0.f.0.weight", "layer1.0.conv1.weight", 4),
+            ("1.1.0.f.4.running_var", "layer1.1.bn2.running_var", 1),
+            ("2.0.0.r.0.weight", "layer2.0.downsample.0.weight", 4),
+            ("2.0.0.r.1.scale", "layer2.0.downsample.1.weight", 1),
+            ("5.fc.weight", "fc.weight", 2),
+        ];
+        for (ours, theirs, rank) in basic {
+            assert_eq!(Layout::TorchvisionBasic.to_pytorch(ours).as_deref(), Some(theirs));
+            assert_eq!(Layout::TorchvisionBasic.from_pytorch(theirs, rank).as_deref(), Some(ours));
+        }
+        let bottleneck = [
+            ("1.0.0.f.0.0.weight", "layer1.0.conv1.weight", 4),
+            ("3.22.0.f.1.1.running_var", "layer3.22.bn2.running_var", 1),
+            ("4.2.0.f.2.1.scale", "layer4.2.bn3.weight", 1),
+            ("4.0.0.r.1.bias", "layer4.0.downsample.1.bias", 1),
+        ];
+        for (ours, theirs, rank) in bottleneck {
+            assert_eq!(Layout::TorchvisionBottleneck.to_pytorch(ours).as_deref(), Some(theirs));
+            assert_eq!(Layout::TorchvisionBottleneck.from_pytorch(theirs, rank).as_deref(), Some(ours));
+        }
+        assert_eq!(Layout::TorchvisionBasic.from_pytorch("layer1.0.conv3.weight", 4), None);
+        assert_eq!(Layout::TorchvisionBottleneck.from_pytorch("layer5.0.conv1.weight", 4), None);
+    }
+
+    #[test]
+    fn every_model_with_a_pytorch_twin_has_a_layout() {
+        for &model in ModelName::ALL {
+            let expected = model.flavor() == Flavor::Torchvision || model == ModelName::RESNET18;
+            assert_eq!(Layout::of(model).is_some(), expected, "{model}");
+        }
     }
 }

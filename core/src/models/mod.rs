@@ -1,12 +1,24 @@
-//! Models as types: the chapter's [`ResNet18`], built from a [`Stem`], [`Stage`]s of
-//! residual blocks ([`ResnetBlock`] mirrors d2l's `resnet_block`) and a [`Head`].
+//! Models as types: the chapter's [`ResNet18`] and the exercises' family ([`d2l`]: ResNet-34
+//! to -152 and pre-activation versions), torchvision's layout ([`torchvision`]), built from
+//! a stem ([`Stem`], [`TvStem`]), [`Stage`]s of residual blocks ([`ResnetBlock`] mirrors
+//! d2l's `resnet_block`) and a [`Head`] ([`PreActHead`]). [`ModelName`] names them all.
 
 mod catalog;
+pub mod d2l;
 mod head;
-mod resnet18;
 mod stage;
+mod stages;
+mod stem;
+pub mod torchvision;
 
-pub use catalog::{ModelName, SUPPORTED_CHANNELS, SUPPORTED_CLASSES};
-pub use head::{Head, HeadModule};
-pub use resnet18::{ResNet18, Stem};
-pub use stage::{FirstResnetBlock, ResnetBlock, Stage, StageModule};
+#[cfg(feature = "std")]
+pub(crate) use catalog::with_model;
+pub use catalog::{Arch, Flavor, ModelName, SUPPORTED_CHANNELS, SUPPORTED_CLASSES};
+pub use d2l::ResNet18;
+pub use head::{Head, HeadModule, PreActHead, PreActHeadModule};
+pub use stage::{Stage, StageModule};
+pub use stages::{
+    BasicLayer, BottleneckBlock, BottleneckLayer, FirstBasicLayer, FirstPreActBlock, FirstResnetBlock,
+    PreActBlock, PreActBottleneckBlock, ResnetBlock,
+};
+pub use stem::{Stem, TvStem};

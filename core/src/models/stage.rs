@@ -1,5 +1,5 @@
 //! A ResNet stage: one special first block, then `N - 1` identical blocks; d2l's
-//! `resnet_block` (and torchvision's `layerK`).
+//! `resnet_block` (and torchvision's `layerK`); the stages by block kind are in `stages`.
 
 use alloc::format;
 use alloc::string::String;
@@ -8,22 +8,12 @@ use core::marker::PhantomData;
 
 use dfdx::prelude::*;
 
-use crate::blocks::{Conv1x1, Residual};
-
 /// A stage of `N` blocks: `First`, then `N - 1` copies of `Rest` (all builders). `N ≥ 1`.
 ///
 /// # Shapes
 /// Those of `First`; `Rest` must map `First`'s output shape to itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stage<First, Rest, const N: usize>(PhantomData<(First, Rest)>);
-
-/// d2l's `resnet_block(I, O, N)`: a stride-2 `Residual` with a 1×1-conv shortcut from `I`
-/// to `O` channels, then `N - 1` `Residual<O, O>`.
-pub type ResnetBlock<const I: usize, const O: usize, const N: usize> =
-    Stage<Residual<I, O, 2, Conv1x1>, Residual<O, O>, N>;
-
-/// d2l's `resnet_block(C, C, N, first_block=True)`: `N` identity-shortcut `Residual<C, C>`.
-pub type FirstResnetBlock<const C: usize, const N: usize> = Stage<Residual<C, C>, Residual<C, C>, N>;
 
 impl<First, Rest, D, const N: usize> BuildOnDevice<D, f32> for Stage<First, Rest, N>
 where

@@ -5,9 +5,6 @@ use dfdx::nn::modules::*;
 use dfdx::prelude::*;
 use rand_distr::Uniform;
 
-use crate::ops::{conv2d, Conv2dKernel};
-use crate::shape::{ChannelsMatch, SpatialMap, Window, WindowOut};
-
 /// The zero-sized builder (`dev.build_module::<Conv2D<3, 8, 3, 1, 1>, f32>()`).
 pub mod builder {
     /// A 2-D convolution from `I` to `O` channels, kernel `K`×`K`, stride `S`, zero padding
@@ -48,7 +45,7 @@ pub struct Conv2D<
 }
 
 /// PyTorch's default bound for a layer with `fan_in` inputs per output: 1/sqrt(fan_in).
-fn default_init_bound(fan_in: usize) -> f32 {
+pub(crate) fn default_init_bound(fan_in: usize) -> f32 {
     1.0 / libm::sqrtf(fan_in.max(1) as f32)
 }
 
@@ -98,63 +95,84 @@ impl<
 {
 }
 
-impl<
-        B,
-        H,
-        W,
-        D,
-        T,
-        const C: usize,
-        const I: usize,
-        const O: usize,
-        const K: usize,
-        const S: usize,
-        const P: usize,
-    > Module<Tensor<(B, Const<C>, H, W), f32, D, T>> for Conv2D<I, O, K, S, P, f32, D>
-where
-    B: Dim,
-    H: Dim,
-    W: Dim,
-    D: Conv2dKernel,
-    T: Tape<f32, D>,
-    Const<C>: ChannelsMatch<I>,
-    Window<K, S, P>: SpatialMap<H> + SpatialMap<W>,
-{
-    type Output = Tensor<(B, Const<O>, WindowOut<H, K, S, P>, WindowOut<W, K, S, P>), f32, D, T>;
-    type Error = D::Err;
+/// Implements `Module` for a convolution layer type `$layer<I, O, K, S, P, f32, D>` with a
+/// `weight` field, batched (N, C, H, W) and unbatched (C, H, W); `$bias` maps `&self` to the
+/// optional bias.
+macro_rules! conv_forward {
+    ($layer:ident, $bias:expr) => {
+        impl<
+                B,
+                H,
+                W,
+                D,
+                T,
+                const C: usize,
+                const I: usize,
+                const O: usize,
+                const K: usize,
+                const S: usize,
+                const P: usize,
+            > Module<Tensor<(B, Const<C>, H, W), f32, D, T>> for $layer<I, O, K, S, P, f32, D>
+        where
+            B: Dim,
+            H: Dim,
+            W: Dim,
+            D: $crate::ops::Conv2dKernel,
+            T: Tape<f32, D>,
+            Const<C>: $crate::shape::ChannelsMatch<I>,
+            $crate::shape::Window<K, S, P>: $crate::shape::SpatialMap<H> + $crate::shape::SpatialMap<W>,
+        {
+            type Output = Tensor<
+                (B, Const<O>, $crate::shape::WindowOut<H, K, S, P>, $crate::shape::WindowOut<W, K, S, P>),
+                f32,
+                D,
+                T,
+            >;
+            type Error = D::Err;
 
-    fn try_forward(&self, x: Tensor<(B, Const<C>, H, W), f32, D, T>) -> Result<Self::Output, D::Err> {
-        conv2d(x, &self.weight, Some(&self.bias), Window::<K, S, P>)
-    }
+            fn try_forward(&self, x: Tensor<(B, Const<C>, H, W), f32, D, T>) -> Result<Self::Output, D::Err> {
+                let bias: fn(&Self) -> Option<&Tensor<Rank1<O>, f32, D>> = $bias;
+                $crate::ops::conv2d(x, &self.weight, bias(self), $crate::shape::Window::<K, S, P>)
+            }
+        }
+
+        impl<
+                H,
+                W,
+                D,
+                T,
+                const C: usize,
+                const I: usize,
+                const O: usize,
+                const K: usize,
+                const S: usize,
+                const P: usize,
+            > Module<Tensor<(Const<C>, H, W), f32, D, T>> for $layer<I, O, K, S, P, f32, D>
+        where
+            H: Dim,
+            W: Dim,
+            D: $crate::ops::Conv2dKernel,
+            T: Tape<f32, D>,
+            Const<C>: $crate::shape::ChannelsMatch<I>,
+            $crate::shape::Window<K, S, P>: $crate::shape::SpatialMap<H> + $crate::shape::SpatialMap<W>,
+        {
+            type Output = Tensor<
+                (Const<O>, $crate::shape::WindowOut<H, K, S, P>, $crate::shape::WindowOut<W, K, S, P>),
+                f32,
+                D,
+                T,
+            >;
+            type Error = D::Err;
+
+            fn try_forward(&self, x: Tensor<(Const<C>, H, W), f32, D, T>) -> Result<Self::Output, D::Err> {
+                let (c, h, w) = *x.shape();
+                let y = self.try_forward(x.try_reshape_like(&(Const::<1>, c, h, w))?)?;
+                let (_, o, oh, ow) = *y.shape();
+                y.try_reshape_like(&(o, oh, ow))
+            }
+        }
+    };
 }
+pub(crate) use conv_forward;
 
-impl<
-        H,
-        W,
-        D,
-        T,
-        const C: usize,
-        const I: usize,
-        const O: usize,
-        const K: usize,
-        const S: usize,
-        const P: usize,
-    > Module<Tensor<(Const<C>, H, W), f32, D, T>> for Conv2D<I, O, K, S, P, f32, D>
-where
-    H: Dim,
-    W: Dim,
-    D: Conv2dKernel,
-    T: Tape<f32, D>,
-    Const<C>: ChannelsMatch<I>,
-    Window<K, S, P>: SpatialMap<H> + SpatialMap<W>,
-{
-    type Output = Tensor<(Const<O>, WindowOut<H, K, S, P>, WindowOut<W, K, S, P>), f32, D, T>;
-    type Error = D::Err;
-
-    fn try_forward(&self, x: Tensor<(Const<C>, H, W), f32, D, T>) -> Result<Self::Output, D::Err> {
-        let (c, h, w) = *x.shape();
-        let y = self.try_forward(x.try_reshape_like(&(Const::<1>, c, h, w))?)?;
-        let (_, o, oh, ow) = *y.shape();
-        y.try_reshape_like(&(o, oh, ow))
-    }
-}
+conv_forward!(Conv2D, |s| Some(&s.bias));

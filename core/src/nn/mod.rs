@@ -1,6 +1,7 @@
-//! Layers as dfdx modules: [`Conv2D`] and [`MaxPool2D`] (which dfdx 0.13 only has on
-//! nightly), a [`BatchNorm2D`] with a fused CPU kernel (dfdx's, built from a dozen generic
-//! ops, took a third of a training step), [`GlobalAvgPool2D`] and [`Flatten2D`]. Layers are
+//! Layers as dfdx modules: [`Conv2D`] (and torchvision's bias-free `Conv2DNoBias`) and
+//! [`MaxPool2D`] (which dfdx 0.13 only has on nightly), a [`BatchNorm2D`] with a fused CPU
+//! kernel (dfdx's, built from a dozen generic ops, took a third of a training step),
+//! [`GlobalAvgPool2D`] and [`Flatten2D`]. Layers are
 //! types: `builders` holds what `dev.build_module::<_, f32>()` takes, `modules` what it
 //! returns.
 //!
@@ -8,6 +9,7 @@
 
 mod batch_norm2d;
 mod conv2d;
+mod conv2d_no_bias;
 mod flatten2d;
 mod global_avg_pool2d;
 pub mod init;
@@ -21,6 +23,7 @@ pub use max_pool2d::MaxPool2D;
 pub mod builders {
     pub use super::batch_norm2d::builder::BatchNorm2D;
     pub use super::conv2d::builder::Conv2D;
+    pub use super::conv2d_no_bias::builder::Conv2DNoBias;
     pub use super::{Flatten2D, GlobalAvgPool2D, MaxPool2D};
 }
 
@@ -28,5 +31,6 @@ pub mod builders {
 pub mod modules {
     pub use super::batch_norm2d::BatchNorm2D;
     pub use super::conv2d::Conv2D;
+    pub use super::conv2d_no_bias::Conv2DNoBias;
     pub use super::{Flatten2D, GlobalAvgPool2D, MaxPool2D};
 }

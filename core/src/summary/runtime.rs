@@ -8,8 +8,8 @@ use dfdx::nn::{Module, NumParams, TensorCollection};
 use dfdx::prelude::*;
 
 use crate::blocks::Identity;
-use crate::models::{HeadModule, StageModule};
-use crate::nn::modules::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+use crate::models::{HeadModule, PreActHeadModule, StageModule};
+use crate::nn::modules::{BatchNorm2D, Conv2D, Conv2DNoBias, Flatten2D, GlobalAvgPool2D, MaxPool2D};
 
 /// One measured row: the output shape of a real forward, and the parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,6 +65,17 @@ impl<
     > SingleRow for Conv2D<I, O, K, S, P, E, D>
 {
 }
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        E: Dtype,
+        D: Storage<E>,
+    > SingleRow for Conv2DNoBias<I, O, K, S, P, E, D>
+{
+}
 impl<const C: usize, E: Dtype, D: Storage<E>> SingleRow for BatchNorm2D<C, E, D> {}
 impl<const I: usize, const O: usize, E: Dtype, D: Storage<E>> SingleRow for Linear<I, O, E, D> {}
 impl<const K: usize, const S: usize, const P: usize> SingleRow for MaxPool2D<K, S, P> {}
@@ -96,6 +107,33 @@ where
         let y = self.fc.try_forward(x)?;
         rows.push(measure(&self.fc, &y));
         Ok(y)
+    }
+}
+
+impl<B, H, W, D, const C: usize, const CLASSES: usize> LayerRows<Tensor<(B, Const<C>, H, W), f32, D>>
+    for PreActHeadModule<C, CLASSES, f32, D>
+where
+    B: Dim,
+    H: Dim,
+    W: Dim,
+    D: Device<f32>,
+    Self: Module<Tensor<(B, Const<C>, H, W), f32, D>, Error = D::Err>,
+    BatchNorm2D<C, f32, D>: Module<
+        Tensor<(B, Const<C>, H, W), f32, D>,
+        Output = Tensor<(B, Const<C>, H, W), f32, D>,
+        Error = D::Err,
+    >,
+    HeadModule<C, CLASSES, f32, D>:
+        LayerRows<Tensor<(B, Const<C>, H, W), f32, D>, Output = Self::Output, Error = D::Err>,
+{
+    fn forward_rows(
+        &self,
+        x: Tensor<(B, Const<C>, H, W), f32, D>,
+        rows: &mut Vec<Measured>,
+    ) -> Result<Self::Output, D::Err> {
+        let x = self.bn.forward_rows(x, rows)?;
+        let x = ReLU.forward_rows(x, rows)?;
+        self.head.forward_rows(x, rows)
     }
 }
 

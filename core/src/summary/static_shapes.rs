@@ -9,9 +9,9 @@ use alloc::format;
 use alloc::string::String;
 
 use super::{name_nodes, name_rows, Dims, Label, Node, RawRow, Row};
-use crate::blocks::{Identity, Residual, ResidualMain, Shortcut};
-use crate::models::{Head, Stage};
-use crate::nn::builders::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+use crate::blocks::{Identity, ResidualBlock};
+use crate::models::{Head, PreActHead, Stage};
+use crate::nn::builders::{BatchNorm2D, Conv2D, Conv2DNoBias, Flatten2D, GlobalAvgPool2D, MaxPool2D};
 use crate::shape::window_out;
 use crate::Error;
 
@@ -30,6 +30,9 @@ pub trait LayerShape {
     const PARAMS: usize;
     /// How the layer's row is named.
     const LABEL: Label;
+    /// A mere grouping of layers (a tuple, a residual join): inside a block's outline its
+    /// parts are listed in place of it.
+    const GROUP: bool = false;
 
     /// Output shape and multiply-accumulates at `input`, or why the layer cannot take it.
     fn trace(input: Dims) -> Result<Trace, Error>;
@@ -101,6 +104,18 @@ fn expect_channels(layer: &'static str, expected: usize, found: usize) -> Result
     }
 }
 
+/// Output and multiply-accumulates of a convolution from `I` to `O` channels with a
+/// `K`×`K` kernel, stride `S` and padding `P`.
+fn conv_trace<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize>(
+    input: Dims,
+) -> Result<Trace, Error> {
+    let [n, c, h, w] = input.nchw("conv2d")?;
+    expect_channels("conv2d", I, c)?;
+    let [oh, ow] = window("conv2d", [h, w], [K, S, P])?;
+    let macs = (n * O * oh * ow) as u64 * (I * K * K) as u64;
+    Ok(Trace { output: Dims::of([n, O, oh, ow]), macs })
+}
+
 impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize> LayerShape
     for Conv2D<I, O, K, S, P>
 {
@@ -112,11 +127,22 @@ impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: us
     }
 
     fn trace(input: Dims) -> Result<Trace, Error> {
-        let [n, c, h, w] = input.nchw("conv2d")?;
-        expect_channels("conv2d", I, c)?;
-        let [oh, ow] = window("conv2d", [h, w], [K, S, P])?;
-        let macs = (n * O * oh * ow) as u64 * (I * K * K) as u64;
-        Ok(Trace { output: Dims::of([n, O, oh, ow]), macs })
+        conv_trace::<I, O, K, S, P>(input)
+    }
+}
+
+impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize> LayerShape
+    for Conv2DNoBias<I, O, K, S, P>
+{
+    const PARAMS: usize = O * I * K * K;
+    const LABEL: Label = Label::Layer("conv2d");
+
+    fn describe() -> String {
+        format!("conv {K}x{K}/{S} pad {P}, {I}->{O}, no bias")
+    }
+
+    fn trace(input: Dims) -> Result<Trace, Error> {
+        conv_trace::<I, O, K, S, P>(input)
     }
 }
 
@@ -212,10 +238,25 @@ impl<const I: usize, const O: usize> LayerShape for Linear<I, O> {
 impl<F: LayerShape, R: LayerShape> LayerShape for GeneralizedResidual<F, R> {
     const PARAMS: usize = F::PARAMS + R::PARAMS;
     const LABEL: Label = Label::Layer("residual");
+    const GROUP: bool = true;
 
+    fn describe() -> String {
+        "residual join".into()
+    }
+
+    /// The main path's layers, the shortcut's, and the sum.
     fn parts(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Option<Dims>, Error> {
-        let y = F::outline(input, depth, out)?;
+        let y = outline_in_place::<F>(input, depth, out)?;
         outline_as::<R>("shortcut: ", input, depth, out)?;
+        out.push(Node {
+            depth,
+            label: Label::Layer("add"),
+            name: String::new(),
+            text: "add main path and shortcut".into(),
+            output: y,
+            params: 0,
+            macs: 0,
+        });
         Ok(Some(y))
     }
 
@@ -231,27 +272,25 @@ impl<F: LayerShape, R: LayerShape> LayerShape for GeneralizedResidual<F, R> {
     }
 }
 
-impl<const I: usize, const O: usize, const S: usize, Sc> LayerShape for Residual<I, O, S, Sc>
+/// Every residual block: the shape rules of its layers, listed in place under its own
+/// description.
+impl<B: ResidualBlock> LayerShape for B
 where
-    Sc: Shortcut<I, O, S>,
-    Sc::Builder: LayerShape,
+    B::Layers: LayerShape,
 {
-    const PARAMS: usize = <(GeneralizedResidual<ResidualMain<I, O, S>, Sc::Builder>, ReLU)>::PARAMS;
+    const PARAMS: usize = B::Layers::PARAMS;
     const LABEL: Label = Label::Layer("residual");
 
     fn describe() -> String {
-        format!("residual {I}->{O}, stride {S}, {}", Sc::DESCRIPTION)
+        B::describe()
     }
 
     fn parts(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Option<Dims>, Error> {
-        let y = ResidualMain::<I, O, S>::parts(input, depth, out)?.unwrap_or(input);
-        outline_as::<Sc::Builder>("shortcut: ", input, depth, out)?;
-        outline_as::<ReLU>("after the sum: ", y, depth, out)?;
-        Ok(Some(y))
+        outline_in_place::<B::Layers>(input, depth, out).map(Some)
     }
 
     fn trace(input: Dims) -> Result<Trace, Error> {
-        <(GeneralizedResidual<ResidualMain<I, O, S>, Sc::Builder>, ReLU)>::trace(input)
+        B::Layers::trace(input)
     }
 }
 
@@ -312,7 +351,49 @@ impl<const C: usize, const CLASSES: usize> LayerShape for Head<C, CLASSES> {
     }
 }
 
-/// [`LayerShape::outline`] of `L` with `prefix` before its own node's text.
+impl<const C: usize, const CLASSES: usize> PreActHead<C, CLASSES> {
+    /// The head as a table prints it: batch norm, ReLU, pool, flatten, linear.
+    fn each(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
+        let x = BatchNorm2D::<C>::rows(input, rows)?;
+        let x = ReLU::rows(x, rows)?;
+        Head::<C, CLASSES>::rows(x, rows)
+    }
+}
+
+impl<const C: usize, const CLASSES: usize> LayerShape for PreActHead<C, CLASSES> {
+    const PARAMS: usize = BatchNorm2D::<C>::PARAMS + Head::<C, CLASSES>::PARAMS;
+    const LABEL: Label = Label::Layer("head");
+
+    fn trace(input: Dims) -> Result<Trace, Error> {
+        let mut rows = Vec::new();
+        let output = Self::each(input, &mut rows)?;
+        Ok(Trace { output, macs: rows.iter().map(|r| r.macs).sum() })
+    }
+
+    fn rows(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
+        Self::each(input, rows)
+    }
+
+    /// Outlined as the five layers of its table rows.
+    fn outline(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Dims, Error> {
+        let x = BatchNorm2D::<C>::outline(input, depth, out)?;
+        let x = ReLU::outline(x, depth, out)?;
+        Head::<C, CLASSES>::outline(x, depth, out)
+    }
+}
+
+/// The outline of `L` at `depth`: its node and parts, or for a group its parts in place.
+fn outline_in_place<L: LayerShape>(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Dims, Error> {
+    if L::GROUP {
+        if let Some(y) = L::parts(input, depth, out)? {
+            return Ok(y);
+        }
+    }
+    L::outline(input, depth, out)
+}
+
+/// [`outline_in_place`] of `L` with `prefix` before the text of each node it adds at
+/// `depth`.
 fn outline_as<L: LayerShape>(
     prefix: &str,
     input: Dims,
@@ -320,8 +401,8 @@ fn outline_as<L: LayerShape>(
     out: &mut Vec<Node>,
 ) -> Result<Dims, Error> {
     let at = out.len();
-    let y = L::outline(input, depth, out)?;
-    if let Some(node) = out.get_mut(at) {
+    let y = outline_in_place::<L>(input, depth, out)?;
+    for node in out[at..].iter_mut().filter(|n| n.depth == depth) {
         node.text = format!("{prefix}{}", node.text);
     }
     Ok(y)
@@ -332,6 +413,7 @@ macro_rules! tuple_shapes {
         impl<$($m: LayerShape),+> LayerShape for ($($m,)+) {
             const PARAMS: usize = 0 $(+ $m::PARAMS)+;
             const LABEL: Label = Label::Block;
+            const GROUP: bool = true;
 
             fn trace(input: Dims) -> Result<Trace, Error> {
                 let t = Trace { output: input, macs: 0 };
@@ -345,7 +427,7 @@ macro_rules! tuple_shapes {
 
             fn parts(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Option<Dims>, Error> {
                 let x = input;
-                $(let x = $m::outline(x, depth, out)?;)+
+                $(let x = outline_in_place::<$m>(x, depth, out)?;)+
                 Ok(Some(x))
             }
         }
@@ -381,7 +463,7 @@ tuple_shapes!(A, B, C, D, E, F);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blocks::Conv1x1;
+    use crate::blocks::{Conv1x1, Residual};
     use crate::models::ResNet18;
 
     fn d(s: &[usize]) -> Dims {
@@ -437,7 +519,7 @@ mod tests {
             nodes.iter().map(|n| format!("{}{} {}", "  ".repeat(n.depth), n.text, n.output)).collect();
         let b3 = lines.iter().position(|l| l.starts_with("stage of 2 blocks (1, 128, 12, 12)")).unwrap();
         assert_eq!(
-            lines[b3 + 1..b3 + 9],
+            lines[b3 + 1..b3 + 10],
             [
                 "  residual 64->128, stride 2, 1x1 conv shortcut (1, 128, 12, 12)",
                 "    conv 3x3/2 pad 1, 64->128 (1, 128, 12, 12)",
@@ -446,7 +528,8 @@ mod tests {
                 "    conv 3x3/1 pad 1, 128->128 (1, 128, 12, 12)",
                 "    batch norm (128) (1, 128, 12, 12)",
                 "    shortcut: conv 1x1/2 pad 0, 64->128 (1, 128, 12, 12)",
-                "    after the sum: relu (1, 128, 12, 12)",
+                "    add main path and shortcut (1, 128, 12, 12)",
+                "    relu (1, 128, 12, 12)",
             ]
         );
         assert!(lines.iter().any(|l| l == "  residual 64->64, stride 1, identity shortcut (1, 64, 24, 24)"));

@@ -113,7 +113,7 @@ impl TrainConfig {
     /// The chapter's run: 96×96, lr 0.05, 10 epochs, batch 256.
     pub fn d2l() -> Self {
         Self {
-            model: ModelName::ResNet18,
+            model: ModelName::RESNET18,
             epochs: 10,
             lr: 0.05,
             batch_size: 256,

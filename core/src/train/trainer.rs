@@ -15,7 +15,7 @@ use super::sgd::{Sgd, SgdSettings};
 use super::{Control, EpochMetrics, EpochTotals, SaveReason, TrainConfig, TrainDevice, TrainEvent};
 use crate::checkpoint::{load_named, named_tensors, Checkpoint, Position};
 use crate::data::{batch_count, batch_ranges, epoch_order, make_batch, FashionMnist, Resizer, Split};
-use crate::models::{ModelName, ResNet18};
+use crate::models::with_model;
 use crate::nn::init::xavier_uniform;
 use crate::summary::{Dims, ModelShape};
 use crate::Error;
@@ -57,8 +57,8 @@ pub fn train<D: TrainDevice>(session: &Session, sink: &mut dyn FnMut(TrainEvent)
 where
     Error: From<D::Err>,
 {
-    let result = session.config.validate().and_then(|()| match session.config.model {
-        ModelName::ResNet18 => Trainer::<ResNet18<IN_CHANNELS, CLASSES>, D>::new(session)?.run(sink),
+    let result = session.config.validate().and_then(|()| {
+        with_model!(session.config.model, M => Trainer::<M<IN_CHANNELS, CLASSES>, D>::new(session)?.run(sink))
     });
     if let Err(e) = &result {
         sink(TrainEvent::Failed { message: e.to_string() });

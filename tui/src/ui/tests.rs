@@ -37,7 +37,7 @@ fn setup_app() -> App {
         _ => unreachable!(),
     };
     App::new(
-        SetupForm::new(&args, None),
+        SetupForm::new(&args, None).unwrap(),
         "found: /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist)".into(),
     )
 }

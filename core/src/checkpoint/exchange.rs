@@ -1,0 +1,44 @@
+//! Whole checkpoints to and from PyTorch safetensors files, in the model's [`Layout`].
+
+use std::path::Path;
+
+use dfdx::prelude::*;
+
+use super::pytorch::{export_safetensors, import_safetensors, Layout};
+use super::{load_named, named_tensors, Checkpoint, Position};
+use crate::models::{with_model, ModelName};
+use crate::train::{TrainConfig, CLASSES, IN_CHANNELS};
+use crate::Error;
+
+/// The PyTorch layout of `model`, or an error saying which models have one.
+pub fn layout_of(model: ModelName) -> Result<Layout, Error> {
+    Layout::of(model).ok_or_else(|| Error::NoPyTorchLayout { model: model.to_string() })
+}
+
+/// Writes `ckpt`'s weights to `out` with its model's PyTorch `state_dict()` names (each batch
+/// norm's `num_batches_tracked` = the checkpoint's step); returns the layout written.
+pub fn export_checkpoint(ckpt: &Checkpoint, out: &Path) -> Result<Layout, Error> {
+    let layout = layout_of(ckpt.header.model)?;
+    let tracked = i64::try_from(ckpt.position.step).unwrap_or(i64::MAX);
+    export_safetensors(layout, &ckpt.params, tracked, out)?;
+    Ok(layout)
+}
+
+/// A checkpoint of `model` at step 0 with the d2l recipe, its weights read from PyTorch's
+/// safetensors file `weights` (every tensor of the model must be there, in the right shape).
+pub fn import_checkpoint(model: ModelName, weights: &Path) -> Result<Checkpoint, Error> {
+    let tensors = import_safetensors(layout_of(model)?, weights)?;
+    let params = with_model!(model, M => {
+        let mut net = Cpu::default().try_build_module::<M<IN_CHANNELS, CLASSES>, f32>()?;
+        load_named(&mut net, &tensors, &weights.display().to_string())?;
+        named_tensors(&net)
+    })?;
+    Ok(Checkpoint {
+        header: Checkpoint::header(model, IN_CHANNELS, CLASSES),
+        config: TrainConfig { model, ..TrainConfig::d2l() },
+        position: Position::default(),
+        params,
+        velocity: None,
+        history: Vec::new(),
+    })
+}
