@@ -23,6 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         data,
         data_source: source.to_string(),
         checkpoint: None,
+        keep: 1,
+        save_every: None,
         resume: None,
         control: Control::new(),
     };

@@ -186,6 +186,13 @@ pub enum Error {
         /// The loss value.
         loss: f32,
     },
+    /// A weight became infinite or NaN (found before saving it).
+    NonFiniteWeights {
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Steps so far.
+        step: u64,
+    },
     /// The model name is not one this crate knows.
     UnknownModel {
         /// What was asked for.
@@ -277,6 +284,10 @@ impl fmt::Display for Error {
             Error::Diverged { epoch, step, loss } => write!(
                 f,
                 "training diverged: loss {loss} at epoch {epoch}, step {step}; lower the learning rate"
+            ),
+            Error::NonFiniteWeights { epoch, step } => write!(
+                f,
+                "training diverged: weights are no longer finite at epoch {epoch}, step {step}; lower the learning rate"
             ),
             Error::UnknownModel { name, known } => {
                 write!(f, "unknown model `{name}`; known models: {}", known.join(", "))

@@ -31,6 +31,8 @@ fn session(config: TrainConfig, checkpoint: Option<&Path>) -> Session {
         data: Arc::new(real_data().clone()),
         data_source: "test".into(),
         checkpoint: checkpoint.map(Path::to_path_buf),
+        keep: 1,
+        save_every: None,
         resume: None,
         control: Control::new(),
     }

@@ -438,6 +438,7 @@ impl App {
                     SaveReason::EpochEnd => "end of epoch",
                     SaveReason::Requested => "requested",
                     SaveReason::Stop => "stopping",
+                    SaveReason::Periodic => "periodic",
                 };
                 run.checkpoint = Some(path.clone());
                 self.log(Level::Info, format!("checkpoint saved: {path} (step {step}, {why})"));

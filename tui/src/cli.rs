@@ -142,6 +142,12 @@ pub struct TrainArgs {
     /// Continue the run saved in FILE.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+    /// Keep the N newest checkpoints: FILE, FILE.1 (the previous one), ..., FILE.{N-1}.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub keep: u64,
+    /// Also save a checkpoint every STEPS training steps.
+    #[arg(long, value_name = "STEPS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub save_every: Option<u64>,
     /// Compute device.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceChoice,

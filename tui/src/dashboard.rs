@@ -13,12 +13,13 @@ use resnet_core::data::{FashionMnist, Search};
 use resnet_core::dfdx::prelude::Cpu;
 use resnet_core::train::{spawn_with, Control, Session};
 
-use crate::app::{App, Command, Interrupt, Level, Phase};
+use crate::app::{App, Command, Level, Phase};
 use crate::cli::{DeviceChoice, TrainArgs};
 use crate::event::{forward_trainer, spawn_input, AppEvent};
 use crate::headless::{summary, Failure};
 use crate::memory::resident_bytes;
 use crate::setup::SetupForm;
+use crate::signals::{self, Signals};
 use crate::ui;
 
 /// Redraws at most this often.
@@ -29,8 +30,7 @@ const TICK: Duration = Duration::from_secs(1);
 /// How the session ended, as the process's exit status.
 pub fn exit_status(app: &App) -> u8 {
     match (app.interrupted, app.phase) {
-        (Some(Interrupt::Int), _) => 130,
-        (Some(Interrupt::Term), _) => 143,
+        (Some(kind), _) => signals::exit_status(kind),
         (None, Phase::Failed) => 1,
         _ => 0,
     }
@@ -56,14 +56,7 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
     };
     let form = SetupForm::new(args, resume.as_ref().map(|(c, _)| &c.config)).map_err(Failure::Usage)?;
     let mut app = App::new(form.clone(), data_status(&form, !args.no_download));
-    let signals =
-        [(signal_hook::consts::SIGINT, Interrupt::Int), (signal_hook::consts::SIGTERM, Interrupt::Term)].map(
-            |(sig, kind)| {
-                let flag = Arc::new(AtomicBool::new(false));
-                let _ = signal_hook::flag::register(sig, flag.clone());
-                (flag, kind)
-            },
-        );
+    let signals = Signals::register();
     let mut terminal =
         ratatui::try_init().map_err(|e| Failure::Usage(format!("cannot open the terminal: {e}")))?;
     let (tx, rx) = channel();
@@ -86,11 +79,9 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
             Err(RecvTimeoutError::Disconnected) => break Ok(()),
         }
         app.now = clock.elapsed();
-        for (flag, kind) in &signals {
-            if flag.swap(false, Ordering::SeqCst) {
-                quit |= app.interrupt(*kind) == Command::Quit;
-                dirty = true;
-            }
+        for kind in signals.take() {
+            quit |= app.interrupt(kind) == Command::Quit;
+            dirty = true;
         }
         if last_tick.elapsed() >= TICK {
             app.memory = resident_bytes();
@@ -175,6 +166,7 @@ fn start(
     let (config, checkpoint, data_dir) =
         (app.form.config.clone(), app.form.checkpoint.clone(), app.form.data_dir.clone());
     let allow_download = !args.no_download;
+    let (keep, save_every) = (args.keep as usize, args.save_every);
     let handle = spawn_with::<Cpu>(control.clone(), move || {
         let (dir, source) = Search::standard(data_dir, allow_download).locate(&mut |_| {})?;
         let data = FashionMnist::load(&dir)?;
@@ -183,6 +175,8 @@ fn start(
             data: Arc::new(data),
             data_source: format!("{} ({source})", dir.display()),
             checkpoint,
+            keep,
+            save_every,
             resume,
             control,
         })

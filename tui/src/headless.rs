@@ -4,14 +4,18 @@
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use resnet_core::checkpoint::Checkpoint;
 use resnet_core::data::{FashionMnist, Search};
 use resnet_core::dfdx::prelude::Cpu;
 use resnet_core::train::{train, Control, EpochMetrics, SaveReason, Session, TrainEvent};
 
+use crate::app::Interrupt;
 use crate::cli::{DeviceChoice, TrainArgs};
+use crate::signals::{self, Signals};
 
 /// Why a command failed, and so its exit status.
 #[derive(Debug, PartialEq)]
@@ -71,6 +75,8 @@ pub fn prepare(args: &TrainArgs) -> Result<Session, Failure> {
         data: Arc::new(data),
         data_source: format!("{} ({source})", dir.display()),
         checkpoint: args.checkpoint.clone().or_else(|| args.resume.clone()),
+        keep: args.keep as usize,
+        save_every: args.save_every,
         resume,
         control: Control::new(),
     })
@@ -114,9 +120,12 @@ fn write_metrics(out: &mut BufWriter<File>, m: &EpochMetrics) {
     }
 }
 
-/// Runs the whole headless command.
-pub fn run(args: &TrainArgs) -> Result<(), Failure> {
+/// Runs the whole headless command; returns the exit status (130 or 143 when a signal
+/// stopped the run, after saving).
+pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
+    let signals = Signals::register();
     let session = prepare(args)?;
+    let watcher = watch_signals(signals, session.control.clone());
     let history = session.resume.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
     let mut metrics = args.metrics_out.as_deref().map(|p| open_metrics(p, &history)).transpose()?;
     let epochs = session.config.epochs;
@@ -155,6 +164,7 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
                 SaveReason::EpochEnd => "epoch end",
                 SaveReason::Requested => "requested",
                 SaveReason::Stop => "stopping",
+                SaveReason::Periodic => "periodic",
             };
             eprintln!("saved checkpoint {path} ({why}, step {step})");
         }
@@ -169,5 +179,47 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
         }
         _ => {}
     };
-    train::<Cpu>(&session, &mut sink).map(|_| ()).map_err(|e| Failure::Training(e.to_string()))
+    let result = train::<Cpu>(&session, &mut sink).map_err(|e| Failure::Training(e.to_string()));
+    let interrupted = watcher.finish();
+    result?;
+    Ok(interrupted.map_or(0, signals::exit_status))
+}
+
+/// Watches for signals while the run lasts: the first SIGINT or SIGTERM asks the run to stop
+/// after its batch (it then saves); a second SIGINT exits at once.
+struct SignalWatcher {
+    done: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Option<Interrupt>>,
+}
+
+fn watch_signals(signals: Signals, control: Control) -> SignalWatcher {
+    let done = Arc::new(AtomicBool::new(false));
+    let finished = done.clone();
+    let thread = std::thread::spawn(move || {
+        let mut first = None;
+        while !finished.load(Ordering::SeqCst) {
+            for kind in signals.take() {
+                if first.is_some() && kind == Interrupt::Int {
+                    eprintln!("interrupted again: exiting without saving");
+                    std::process::exit(signals::exit_status(kind).into());
+                }
+                if first.is_none() {
+                    eprintln!("stopping after this batch and saving (interrupt again to exit at once)");
+                    control.request_stop();
+                    first = Some(kind);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        first
+    });
+    SignalWatcher { done, thread }
+}
+
+impl SignalWatcher {
+    /// Stops watching; returns the first signal that arrived, if any.
+    fn finish(self) -> Option<Interrupt> {
+        self.done.store(true, Ordering::SeqCst);
+        self.thread.join().ok().flatten()
+    }
 }

@@ -14,6 +14,7 @@ mod interop;
 mod memory;
 mod setup;
 mod shapes;
+mod signals;
 mod ui;
 
 use std::io::IsTerminal;
@@ -67,7 +68,7 @@ fn tune_allocator() {
 /// The dashboard, or d2l's plain lines with `--headless` or when stdout is not a terminal.
 fn train(args: &cli::TrainArgs) -> ExitCode {
     if args.headless || !std::io::stdout().is_terminal() {
-        report(headless::run(args).map(|()| 0))
+        report(headless::run(args))
     } else {
         report(dashboard::run(args))
     }

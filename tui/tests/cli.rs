@@ -1,10 +1,14 @@
 //! The `resnet-tui` binary as a user runs it: output, errors and exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
+
+use common::REAL_DATA;
 
 fn resnet_tui(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_resnet-tui")).args(args).output().expect("run resnet-tui")
+    common::resnet_tui(args).output().expect("run resnet-tui")
 }
 
 fn stderr(o: &Output) -> String {
@@ -111,8 +115,6 @@ fn bad_arguments_give_one_line_and_exit_2() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
-
-const REAL_DATA: &str = "/usr/share/datasets/fashion-mnist";
 
 /// A quick headless run on a slice of the real data.
 fn quick_train(extra: &[&str]) -> Output {

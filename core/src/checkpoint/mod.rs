@@ -15,7 +15,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use atomic::write_atomic;
+pub use atomic::{older_version, remove_stale_temps, write_atomic, write_atomic_keeping};
 pub use exchange::{export_checkpoint, import_checkpoint, layout_of};
 pub use tensors::{load_named, named_tensor_names, named_tensors, NamedTensor};
 
@@ -116,6 +116,11 @@ impl Checkpoint {
     /// Writes the checkpoint to `path` atomically (the previous file survives any crash).
     pub fn save(&self, path: &Path) -> Result<(), Error> {
         write_atomic(path, &self.to_bytes()?)
+    }
+
+    /// As [`Checkpoint::save`], keeping the `keep - 1` previous files as `path.1`, `path.2`, ...
+    pub fn save_keeping(&self, path: &Path, keep: usize) -> Result<(), Error> {
+        write_atomic_keeping(path, &self.to_bytes()?, keep)
     }
 
     /// Parses a checkpoint, checking magic, version, model and CRC; `path` names it in errors.

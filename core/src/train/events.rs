@@ -13,6 +13,8 @@ pub enum SaveReason {
     Requested,
     /// Before stopping on request.
     Stop,
+    /// Every `save_every` steps.
+    Periodic,
 }
 
 /// One event of a training run, in the order they happen.

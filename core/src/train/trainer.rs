@@ -13,7 +13,7 @@ use super::loss::{cross_entropy, one_hot};
 use super::metrics::correct;
 use super::sgd::{Sgd, SgdSettings};
 use super::{Control, EpochMetrics, EpochTotals, SaveReason, TrainConfig, TrainDevice, TrainEvent};
-use crate::checkpoint::{load_named, named_tensors, Checkpoint, Position};
+use crate::checkpoint::{load_named, named_tensors, remove_stale_temps, Checkpoint, Position};
 use crate::data::{batch_count, batch_ranges, epoch_order, make_batch, FashionMnist, Resizer, Split};
 use crate::models::with_model;
 use crate::nn::init::xavier_uniform;
@@ -36,6 +36,11 @@ pub struct Session {
     pub data_source: String,
     /// Where to write checkpoints (each epoch, on request and on stop); `None` for none.
     pub checkpoint: Option<PathBuf>,
+    /// How many checkpoint files to keep: the newest at `checkpoint`, older ones at
+    /// `checkpoint.1`, `checkpoint.2`, ... (at least 1).
+    pub keep: usize,
+    /// Also save every this many steps (`None`: only at epoch ends, on request and on stop).
+    pub save_every: Option<u64>,
     /// A checkpoint to continue from, and its path.
     pub resume: Option<(Checkpoint, PathBuf)>,
     /// The handle the front end steers the run with.
@@ -144,6 +149,15 @@ where
         let (c, data) = (&self.s.config, &self.s.data);
         let (n_train, n_test) = (used(&data.train, c.limit_train), used(&data.test, c.limit_test));
         let batches = batch_count(n_train, c.batch_size);
+        if let Some(path) = &self.s.checkpoint {
+            let removed = remove_stale_temps(path);
+            if removed > 0 {
+                sink(TrainEvent::Warning(format!(
+                    "removed {removed} unfinished checkpoint write(s) of a killed run next to {}",
+                    path.display()
+                )));
+            }
+        }
         sink(TrainEvent::Started {
             config: c.clone(),
             table: M::table(Dims::of([1, IN_CHANNELS, c.resize, c.resize]))?,
@@ -190,6 +204,8 @@ where
                 });
                 if self.s.control.take_save_request() {
                     self.save(SaveReason::Requested, sink)?;
+                } else if self.s.save_every.is_some_and(|n| n > 0 && self.position.step % n == 0) {
+                    self.save(SaveReason::Periodic, sink)?;
                 }
                 if self.s.control.is_paused() && !self.s.control.stop_requested() {
                     sink(TrainEvent::Paused);
@@ -281,15 +297,20 @@ where
             }
             return Ok(());
         };
+        let params = named_tensors(&self.model)?;
+        // Never replace a good checkpoint with a diverged one.
+        if params.iter().any(|t| t.data.iter().any(|v| !v.is_finite())) {
+            return Err(Error::NonFiniteWeights { epoch: self.position.epoch + 1, step: self.position.step });
+        }
         let ckpt = Checkpoint {
             header: Checkpoint::header(self.s.config.model, IN_CHANNELS, CLASSES),
             config: self.s.config.clone(),
             position: self.position,
-            params: named_tensors(&self.model)?,
+            params,
             velocity: self.sgd.velocity.as_ref().map(named_tensors).transpose()?,
             history: self.history.clone(),
         };
-        ckpt.save(path)?;
+        ckpt.save_keeping(path, self.s.keep.max(1))?;
         sink(TrainEvent::CheckpointSaved {
             path: path.display().to_string(),
             step: self.position.step,

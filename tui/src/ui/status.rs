@@ -6,7 +6,7 @@ use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::app::{App, Panel, Phase};
+use crate::app::{App, Level, Panel, Phase};
 
 /// One line at the bottom.
 pub struct StatusBar<'a>(pub &'a App);
@@ -35,11 +35,16 @@ impl Widget for StatusBar<'_> {
             (Phase::Finished | Phase::Failed, _) => "q quit · tab panel · ↑↓ scroll · ? help",
         };
         let state = format!(" {} ", app.phase.label().to_uppercase());
-        Line::from(vec![
-            Span::styled(state, Style::default().bg(color).fg(Color::Black).bold()),
-            Span::raw(" "),
-            Span::raw(keys).dim(),
-        ])
-        .render(area, buf);
+        let mut spans =
+            vec![Span::styled(state, Style::default().bg(color).fg(Color::Black).bold()), Span::raw(" ")];
+        // A failed run says why first; the keys follow.
+        if app.phase == Phase::Failed {
+            if let Some(line) = app.log.iter().rev().find(|l| l.level == Level::Error) {
+                spans.push(Span::styled(line.text.clone(), Style::default().fg(Color::Red).bold()));
+                spans.push(Span::raw(" · "));
+            }
+        }
+        spans.push(Span::raw(keys).dim());
+        Line::from(spans).render(area, buf);
     }
 }

@@ -179,3 +179,14 @@ fn popups_and_a_finished_run() {
 fn a_small_terminal_is_told_so() {
     insta::assert_snapshot!("too_small", screen(&training_app(), 60, 15));
 }
+
+#[test]
+fn a_diverged_run_shows_why_in_the_log_and_the_status_bar() {
+    let mut app = training_app();
+    let message = "training diverged: loss NaN at epoch 2, step 301; lower the learning rate";
+    app.on_train(TrainEvent::Failed { message: message.into() }, app.now + secs(1.0));
+    let text = screen(&app, 120, 40);
+    insta::assert_snapshot!("diverged", text);
+    let status = text.lines().last().unwrap();
+    assert!(status.contains(" FAILED  training diverged: loss NaN at epoch 2, step 301"), "{status}");
+}
