@@ -7,12 +7,13 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use resnet_core::bench::Workload;
+use resnet_core::dfdx::prelude::Cpu;
 
 fn resnet18(c: &mut Criterion) {
     let mut group = c.benchmark_group("resnet18");
     group.sample_size(10);
     for (res, batch) in [(28, 256), (96, 64)] {
-        let mut w = Workload::new(res, batch).expect("workload");
+        let mut w = Workload::<Cpu>::new(res, batch).expect("workload");
         let id = format!("{res}x{res} batch {batch}");
         group.throughput(Throughput::Elements(batch as u64));
         group.bench_function(BenchmarkId::new("train step", &id), |b| {

@@ -25,24 +25,30 @@ pub struct Speed {
     pub phases: Vec<(Phase, f64)>,
 }
 
-type Model = crate::prelude::Built<ResNet18<1, 10>, Cpu>;
+type Model<D> = crate::prelude::Built<ResNet18<1, 10>, D>;
 
-/// The benchmark's workload: the seed's ResNet-18 on one fixed random batch.
-pub struct Workload {
-    dev: Cpu,
-    model: Model,
-    sgd: Sgd<Model>,
-    x: Tensor<(usize, Const<1>, usize, usize), f32, Cpu>,
-    y: Tensor<(usize, Const<10>), f32, Cpu>,
-    grads: Option<Gradients<f32, Cpu>>,
+/// The benchmark's workload: the seed's ResNet-18 on one fixed random batch, on device `D`.
+pub struct Workload<D: TrainDevice>
+where
+    Error: From<D::Err>,
+{
+    dev: D,
+    model: Model<D>,
+    sgd: Sgd<Model<D>>,
+    x: Tensor<(usize, Const<1>, usize, usize), f32, D>,
+    y: Tensor<(usize, Const<10>), f32, D>,
+    grads: Option<Gradients<f32, D>>,
 }
 
-impl Workload {
+impl<D: TrainDevice> Workload<D>
+where
+    Error: From<D::Err>,
+{
     /// A model (PyTorch's default initialisation, seed 0) and a random `batch`×1×`res`×`res`
     /// batch with labels.
     pub fn new(res: usize, batch: usize) -> Result<Self, Error> {
-        let dev = Cpu::create(0)?;
-        let model = dev.try_build_module::<ResNet18<1, 10>, f32>()?;
+        let dev = D::create(0)?;
+        let model = ResNet18::<1, 10>::try_build_on_device(&dev)?;
         let x = dev.try_sample_like(&(batch, Const, res, res), rand_distr::Standard)?;
         let labels: Vec<usize> = (0..batch).map(|i| (i * 7) % 10).collect();
         let y = one_hot::<10, _>(&dev, &labels)?;
@@ -70,9 +76,18 @@ impl Workload {
 }
 
 /// Times `steps` training steps and `steps` inference passes on random `batch`×1×`res`×`res`
-/// images after two warm-up steps; with `profile`, also where the step's time goes.
-pub fn speed(res: usize, batch: usize, steps: usize, profile_phases: bool) -> Result<Speed, Error> {
-    let mut w = Workload::new(res, batch)?;
+/// images on device `D` after two warm-up steps; with `profile`, also where the step's time
+/// goes (CPU kernels only).
+pub fn speed<D: TrainDevice>(
+    res: usize,
+    batch: usize,
+    steps: usize,
+    profile_phases: bool,
+) -> Result<Speed, Error>
+where
+    Error: From<D::Err>,
+{
+    let mut w = Workload::<D>::new(res, batch)?;
     for _ in 0..2 {
         w.train_step()?;
     }
@@ -82,6 +97,7 @@ pub fn speed(res: usize, batch: usize, steps: usize, profile_phases: bool) -> Re
     for _ in 0..steps {
         w.train_step()?;
     }
+    w.dev.try_synchronize()?;
     let train = start.elapsed();
     profile::set_enabled(false);
     let per_step = |d: Duration| d.as_secs_f64() / steps.max(1) as f64;
@@ -95,6 +111,7 @@ pub fn speed(res: usize, batch: usize, steps: usize, profile_phases: bool) -> Re
     for _ in 0..steps {
         w.infer()?;
     }
+    w.dev.try_synchronize()?;
     let infer = start.elapsed();
     let images = (batch * steps) as f64;
     Ok(Speed {

@@ -35,6 +35,8 @@ pub mod bench;
 pub mod blocks;
 #[cfg(feature = "std")]
 pub mod checkpoint;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod error;

@@ -155,6 +155,73 @@ fn a_checksum_mismatch_leaves_nothing_in_the_cache() {
     assert!(!left.iter().any(|n| n.starts_with("train-labels")), "left behind: {left:?}");
 }
 
+/// Downloads from a local server answering with `reply` for `path`s that are not served
+/// normally; returns the one-line error and what was left in the cache.
+fn failed_download(reply: impl Fn(&str) -> Option<Reply> + Send + 'static) -> (String, Vec<String>) {
+    let files = real_files();
+    let served = files.clone();
+    let (base, _) = serve(move |path| {
+        reply(path).unwrap_or_else(|| match served.get(path.trim_start_matches('/')) {
+            Some(bytes) => Reply::ok(bytes.clone()),
+            None => Reply::status(404),
+        })
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let s = search(Some(&cache), &tmp.path().join("no-system"), Some(local_mirror(&base, &files)));
+    let err = s.locate(&mut |_| {}).unwrap_err().to_string();
+    let mut left: Vec<String> = fs::read_dir(&cache)
+        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    left.sort();
+    (err, left)
+}
+
+/// Only whole, verified files are in the cache: those before the failing one.
+fn assert_only_whole_files(left: &[String], failing: &str) {
+    assert!(!left.iter().any(|n| n.starts_with(failing)), "{failing} left behind: {left:?}");
+    assert!(!left.iter().any(|n| n.ends_with(".part")), "a partial file was left: {left:?}");
+}
+
+#[test]
+fn a_server_error_says_so_and_leaves_nothing() {
+    let (err, left) = failed_download(|p| (p == "/train-labels-idx1-ubyte.gz").then(|| Reply::status(500)));
+    assert!(
+        err.contains("download of http://127.0.0.1:") && err.contains("train-labels-idx1-ubyte.gz failed"),
+        "{err}"
+    );
+    assert!(err.contains("500"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+    assert_only_whole_files(&left, "train-labels");
+}
+
+#[test]
+fn a_download_cut_short_says_how_much_arrived_and_leaves_nothing() {
+    let (err, left) = failed_download(|p| {
+        (p == "/t10k-images-idx3-ubyte.gz").then(|| {
+            let body = real_files()["t10k-images-idx3-ubyte.gz"].clone();
+            Reply { cut_at: Some(body.len() / 2), ..Reply::ok(body) }
+        })
+    });
+    let size = real_files()["t10k-images-idx3-ubyte.gz"].len();
+    assert!(err.contains("t10k-images-idx3-ubyte.gz failed"), "{err}");
+    assert!(err.contains(&format!(" of {size} bytes")), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_only_whole_files(&left, "t10k-images");
+}
+
+#[test]
+fn a_redirect_loop_is_stopped_and_leaves_nothing() {
+    let (err, left) = failed_download(|p| {
+        let next = if p.ends_with("/loop-a") { "/loop-b" } else { "/loop-a" };
+        (p == "/train-images-idx3-ubyte.gz" || p.starts_with("/loop"))
+            .then(|| Reply { headers: vec![("Location".into(), next.into())], ..Reply::status(302) })
+    });
+    assert!(err.contains("train-images-idx3-ubyte.gz failed") && err.contains("redirect"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_only_whole_files(&left, "train-images");
+}
+
 /// Writes the real files into a temp dir, with `name` replaced by `bytes` (raw, not gzip).
 fn dir_with(name: &str, bytes: &[u8]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

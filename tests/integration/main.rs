@@ -7,6 +7,7 @@ mod data;
 mod family;
 mod pytorch;
 mod shapes;
+mod soak;
 mod support;
 mod torchvision;
 mod training;

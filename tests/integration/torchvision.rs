@@ -2,6 +2,8 @@
 //! `scripts/fixtures/torchvision_reference.py`): every model's exported names, dtypes and
 //! shapes are its `state_dict()`'s, and weights written by PyTorch give torchvision's logits.
 
+use std::path::Path;
+
 use resnet_core::checkpoint::pytorch::{export_safetensors, import_safetensors, Layout};
 use resnet_core::checkpoint::{load_named, named_tensors, Checkpoint};
 use resnet_core::models::{Arch, Flavor, ModelName};
@@ -107,7 +109,7 @@ fn chapter_flavour_of_deeper_models_refuses_export_with_a_reason() {
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.safetensors");
-    let err = resnet_core::checkpoint::export_checkpoint(&ckpt, &out).unwrap_err();
+    let err = resnet_core::checkpoint::export_checkpoint(&ckpt, Path::new("x.ckpt"), &out).unwrap_err();
     assert_eq!(
         err.to_string(),
         "resnet50 (d2l flavor) has no PyTorch counterpart; export and import work for the d2l resnet18 and every torchvision model"

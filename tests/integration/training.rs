@@ -239,3 +239,12 @@ fn bad_checkpoints_are_refused_with_a_reason() {
         "{err}"
     );
 }
+
+#[test]
+fn a_panic_in_the_trainer_thread_arrives_as_a_failure_event_not_a_hang() {
+    let handle = resnet_core::train::spawn_with::<Cpu>(Control::new(), || panic!("a bug in a layer"));
+    let events: Vec<TrainEvent> = handle.events.iter().collect();
+    assert_eq!(events, [TrainEvent::Failed { message: "the trainer crashed: a bug in a layer".into() }]);
+    let err = handle.thread.join().expect("the thread itself ends normally").unwrap_err();
+    assert_eq!(err.to_string(), "device error: the trainer crashed: a bug in a layer");
+}

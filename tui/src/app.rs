@@ -6,7 +6,9 @@ use std::time::Duration;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use resnet_core::models::ModelName;
 use resnet_core::summary::{Dims, Node};
-use resnet_core::train::{Control, EpochMetrics, SaveReason, TrainConfig, TrainEvent, CLASSES, IN_CHANNELS};
+use resnet_core::train::{
+    Control, DeviceInfo, EpochMetrics, SaveReason, TrainConfig, TrainEvent, CLASSES, IN_CHANNELS,
+};
 
 use crate::eta::Eta;
 use crate::setup::{FormKey, SetupForm};
@@ -128,6 +130,8 @@ pub struct RunView {
     pub config: Option<TrainConfig>,
     /// The device label (`cpu`).
     pub device: String,
+    /// The GPU, when training on one.
+    pub gpu: Option<DeviceInfo>,
     /// Where the data came from.
     pub data: String,
     /// Training examples per epoch.
@@ -456,6 +460,7 @@ impl App {
                 self.log(Level::Info, "resumed");
             }
             TrainEvent::Warning(w) => self.log(Level::Warning, w),
+            TrainEvent::Device(info) => run.gpu = Some(info),
             TrainEvent::Finished { stopped, .. } => {
                 run.ended_at = Some(now);
                 self.phase = Phase::Finished;

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::cli::BenchArgs;
+use crate::device::{on_device, resolve, Resolved};
 use crate::headless::Failure;
 use crate::memory::peak_bytes;
 
@@ -20,8 +21,10 @@ pub fn run(args: &BenchArgs) -> Result<String, Failure> {
             .build_global()
             .map_err(|e| Failure::Usage(format!("cannot set --threads: {e}")))?;
     }
-    let speed = resnet_core::bench::speed(args.res, args.batch, args.steps, args.profile)
+    let device = resolve(args.device).map_err(Failure::Usage)?;
+    let speed = on_device!(device, D => resnet_core::bench::speed::<D>(args.res, args.batch, args.steps, args.profile))
         .map_err(|e| Failure::Training(e.to_string()))?;
+    let gpu = gpu_json(device);
     let round = |v: f64| (v * 10.0).round() / 10.0;
     let mut lines = vec![json!({
         "bench": "speed",
@@ -31,6 +34,8 @@ pub fn run(args: &BenchArgs) -> Result<String, Failure> {
         "train_img_per_s": round(speed.train_img_per_s),
         "infer_img_per_s": round(speed.infer_img_per_s),
         "peak_rss_mb": peak_bytes().map(|b| round(b as f64 / (1 << 20) as f64)),
+        "device": gpu.0,
+        "gpu": gpu.1,
     })
     .to_string()];
     if args.profile {
@@ -49,4 +54,23 @@ pub fn run(args: &BenchArgs) -> Result<String, Failure> {
         lines.push(json!({"bench": "profile", "phase": "whole step", "ms_per_step": round(speed.step_seconds * 1e3)}).to_string());
     }
     Ok(lines.join("\n"))
+}
+
+/// The device's label and, on a GPU, its name and memory (as the driver reports them).
+fn gpu_json(device: Resolved) -> (&'static str, serde_json::Value) {
+    match device {
+        Resolved::Cpu => ("cpu", serde_json::Value::Null),
+        #[cfg(feature = "cuda")]
+        Resolved::Cuda => match resnet_core::cuda::gpu_info() {
+            Ok(info) => (
+                "cuda:0",
+                json!({
+                    "name": info.name,
+                    "memory_used_mb": info.memory.map(|(u, _)| u >> 20),
+                    "memory_total_mb": info.memory.map(|(_, t)| t >> 20),
+                }),
+            ),
+            Err(e) => ("cuda:0", json!({ "error": e.to_string() })),
+        },
+    }
 }

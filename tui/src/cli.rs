@@ -50,6 +50,9 @@ pub struct BenchArgs {
     /// Timed steps (after two warm-up steps).
     #[arg(long, default_value_t = 5)]
     pub steps: usize,
+    /// Compute device.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceChoice,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use ratatui::crossterm::{cursor, execute};
 use resnet_core::checkpoint::Checkpoint;
 use resnet_core::data::{FashionMnist, Search};
-use resnet_core::dfdx::prelude::Cpu;
 use resnet_core::train::{spawn_with, Control, Session};
 
 use crate::app::{App, Command, Level, Phase};
-use crate::cli::{DeviceChoice, TrainArgs};
+use crate::cli::TrainArgs;
+use crate::device::{on_device, resolve};
 use crate::event::{forward_trainer, spawn_input, AppEvent};
 use crate::headless::{summary, Failure};
 use crate::memory::resident_bytes;
@@ -156,18 +156,21 @@ fn start(
         app.form.message = Some(e.to_string());
         return;
     }
-    if app.form.device == DeviceChoice::Cuda {
-        app.form.message =
-            Some("this build has no CUDA support; rebuild resnet-tui with --features cuda".into());
-        return;
-    }
+    let device = match resolve(app.form.device) {
+        Ok(d) => d,
+        Err(e) => {
+            app.form.message = Some(e);
+            return;
+        }
+    };
     let control = Control::new();
+    let steer = control.clone();
     app.started(control.clone());
     let (config, checkpoint, data_dir) =
         (app.form.config.clone(), app.form.checkpoint.clone(), app.form.data_dir.clone());
     let allow_download = !args.no_download;
     let (keep, save_every) = (args.keep as usize, args.save_every);
-    let handle = spawn_with::<Cpu>(control.clone(), move || {
+    let prepare = move || {
         let (dir, source) = Search::standard(data_dir, allow_download).locate(&mut |_| {})?;
         let data = FashionMnist::load(&dir)?;
         Ok(Session {
@@ -180,6 +183,7 @@ fn start(
             resume,
             control,
         })
-    });
+    };
+    let handle = on_device!(device, D => spawn_with::<D>(steer, prepare));
     forward_trainer(handle, tx.clone());
 }

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use resnet_core::checkpoint::Checkpoint;
 use resnet_core::data::{FashionMnist, Search};
-use resnet_core::dfdx::prelude::Cpu;
 use resnet_core::train::{train, Control, EpochMetrics, SaveReason, Session, TrainEvent};
 
 use crate::app::Interrupt;
-use crate::cli::{DeviceChoice, TrainArgs};
+use crate::cli::TrainArgs;
+use crate::device::{on_device, resolve};
 use crate::signals::{self, Signals};
 
 /// Why a command failed, and so its exit status.
@@ -35,11 +35,6 @@ pub fn prepare(args: &TrainArgs) -> Result<Session, Failure> {
         }
         // Only the first call in a process can set the pool; later ones keep it.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
-    }
-    if args.device == DeviceChoice::Cuda {
-        return Err(Failure::Usage(
-            "this build has no CUDA support; rebuild resnet-tui with --features cuda".into(),
-        ));
     }
     let (config, resume) = match &args.resume {
         Some(path) => {
@@ -124,6 +119,7 @@ fn write_metrics(out: &mut BufWriter<File>, m: &EpochMetrics) {
 /// stopped the run, after saving).
 pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
     let signals = Signals::register();
+    let target = resolve(args.device).map_err(Failure::Usage)?;
     let session = prepare(args)?;
     let watcher = watch_signals(signals, session.control.clone());
     let history = session.resume.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
@@ -179,7 +175,8 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
         }
         _ => {}
     };
-    let result = train::<Cpu>(&session, &mut sink).map_err(|e| Failure::Training(e.to_string()));
+    let result = on_device!(target, D => train::<D>(&session, &mut sink))
+        .map_err(|e| Failure::Training(e.to_string()));
     let interrupted = watcher.finish();
     result?;
     Ok(interrupted.map_or(0, signals::exit_status))

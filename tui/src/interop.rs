@@ -9,7 +9,8 @@ use crate::headless::Failure;
 /// Writes the checkpoint's weights with its model's PyTorch names; returns a report line.
 pub fn export(args: &ExportArgs) -> Result<String, Failure> {
     let ckpt = Checkpoint::load(&args.checkpoint).map_err(|e| Failure::Usage(e.to_string()))?;
-    let layout = export_checkpoint(&ckpt, &args.out).map_err(|e| Failure::Usage(e.to_string()))?;
+    let layout =
+        export_checkpoint(&ckpt, &args.checkpoint, &args.out).map_err(|e| Failure::Usage(e.to_string()))?;
     Ok(format!(
         "wrote {} ({} tensors, state_dict names of {})",
         args.out.display(),

@@ -7,6 +7,7 @@ mod bench;
 mod charts;
 mod cli;
 mod dashboard;
+mod device;
 mod eta;
 mod event;
 mod headless;

@@ -370,3 +370,32 @@ fn bench_prints_one_json_line_and_a_profile() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--batch"), "{}", stderr(&out));
 }
+
+#[test]
+fn bad_checkpoints_and_weights_from_the_corpus_are_one_line_errors_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/bad");
+    let mut tried = 0;
+    for entry in std::fs::read_dir(&corpus).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let out_file = dir.path().join("out");
+        let file = path.to_str().unwrap();
+        let out = match name.split('.').next_back() {
+            Some("ckpt") => {
+                resnet_tui(&["export", "--checkpoint", file, "--out", out_file.to_str().unwrap()])
+            }
+            Some("safetensors") => {
+                resnet_tui(&["import", "--weights", file, "--out", out_file.to_str().unwrap()])
+            }
+            _ => continue,
+        };
+        tried += 1;
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(&name), "{name}: {err}");
+        assert!(!out_file.exists(), "{name}: something was written");
+    }
+    assert_eq!(tried, 13);
+}

@@ -166,3 +166,20 @@ fn sigterm_stops_saves_and_restores_the_terminal() {
     let saved = Checkpoint::load(&ckpt).expect("SIGTERM leaves a loadable checkpoint");
     assert!(saved.position.step > 0);
 }
+
+#[test]
+fn a_second_sigint_exits_at_once_and_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("int.ckpt");
+    let tmux = Tmux::start("int", &dashboard(dir.path(), &ckpt));
+    tmux.wait_for("the setup screen", 30, |s| s.contains(" SETUP "));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the first loss points", 60, |s| s.contains("Loss per batch · last"));
+    let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
+    let int = || assert!(Command::new("kill").args(["-INT", pid.trim()]).status().unwrap().success());
+    int();
+    int();
+    assert_eq!(wait_exit(dir.path()), 130);
+    assert_eq!(tmux.pane_flag("alternate_on"), "0", "the alternate screen was not left");
+    assert_eq!(tmux.pane_flag("cursor_flag"), "1", "the cursor was not shown again");
+}

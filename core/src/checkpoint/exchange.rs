@@ -15,10 +15,17 @@ pub fn layout_of(model: ModelName) -> Result<Layout, Error> {
     Layout::of(model).ok_or_else(|| Error::NoPyTorchLayout { model: model.to_string() })
 }
 
-/// Writes `ckpt`'s weights to `out` with its model's PyTorch `state_dict()` names (each batch
-/// norm's `num_batches_tracked` = the checkpoint's step); returns the layout written.
-pub fn export_checkpoint(ckpt: &Checkpoint, out: &Path) -> Result<Layout, Error> {
-    let layout = layout_of(ckpt.header.model)?;
+/// Writes `ckpt` (read from `source`)'s weights to `out` with its model's PyTorch
+/// `state_dict()` names (each batch norm's `num_batches_tracked` = the checkpoint's step);
+/// returns the layout written. The tensors are first checked to be exactly the model's.
+pub fn export_checkpoint(ckpt: &Checkpoint, source: &Path, out: &Path) -> Result<Layout, Error> {
+    let model = ckpt.header.model;
+    let layout = layout_of(model)?;
+    ckpt.expect_model(model, IN_CHANNELS, CLASSES, source)?;
+    with_model!(model, M => {
+        let mut net = Cpu::default().try_build_module::<M<IN_CHANNELS, CLASSES>, f32>()?;
+        load_named(&mut net, &ckpt.params, &source.display().to_string())
+    })?;
     let tracked = i64::try_from(ckpt.position.step).unwrap_or(i64::MAX);
     export_safetensors(layout, &ckpt.params, tracked, out)?;
     Ok(layout)

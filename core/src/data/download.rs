@@ -121,7 +121,10 @@ fn fetch(
     let mut buf = vec![0u8; 1 << 16];
     let mut done = 0u64;
     loop {
-        let n = body.read(&mut buf).map_err(|e| failed(e.to_string()))?;
+        let n = body.read(&mut buf).map_err(|e| {
+            let of = total.map_or(String::new(), |t| format!(" of {t}"));
+            failed(format!("{e} after {done}{of} bytes"))
+        })?;
         if n == 0 {
             break;
         }

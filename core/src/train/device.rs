@@ -1,9 +1,21 @@
 //! The devices a run can train on.
 
+use alloc::string::String;
+
 use dfdx::prelude::*;
+use dfdx::tensor::Synchronize;
 
 use crate::ops::{BatchNormKernel, Conv2dKernel, MaxPool2dKernel};
 use crate::Error;
+
+/// A GPU's name and memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// As the driver names it (`NVIDIA H200`).
+    pub name: String,
+    /// Bytes in use (by every process) and in total, if the driver could say.
+    pub memory: Option<(usize, usize)>,
+}
 
 /// A dfdx device with this crate's kernels that the trainer can create from a seed.
 ///
@@ -12,7 +24,7 @@ use crate::Error;
 /// faults of fresh ones (a fifth of a step on CPU). [`TrainDevice::step_done`] empties the
 /// cache after each step, so memory does not grow.
 pub trait TrainDevice:
-    Conv2dKernel + MaxPool2dKernel + BatchNormKernel + Cache + Clone + Send + 'static
+    Conv2dKernel + MaxPool2dKernel + BatchNormKernel + Cache + Synchronize + Clone + 'static
 where
     Error: From<Self::Err>,
 {
@@ -21,6 +33,12 @@ where
 
     /// A device whose random generator starts from `seed`, its buffer cache on.
     fn create(seed: u64) -> Result<Self, Error>;
+
+    /// What the device is, for the front ends (`None` for the CPU, whose memory is the
+    /// process's).
+    fn info(&self) -> Option<DeviceInfo> {
+        None
+    }
 
     /// Releases the buffers cached during a step (or a test pass).
     fn step_done(&self) -> Result<(), Error> {

@@ -2,7 +2,7 @@
 
 use crate::summary::Row;
 
-use super::{EpochMetrics, TrainConfig};
+use super::{DeviceInfo, EpochMetrics, TrainConfig};
 
 /// Why a checkpoint was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +86,9 @@ pub enum TrainEvent {
     Resumed,
     /// Something worth showing that does not stop the run.
     Warning(String),
+    /// What the GPU is and how much of its memory is in use (after `Started`, then every
+    /// 50 steps; never on the CPU).
+    Device(DeviceInfo),
     /// The run ended normally, or early on request.
     Finished {
         /// Every completed epoch's metrics (resumed ones included).

@@ -13,7 +13,7 @@ mod trainer;
 
 pub use config::{LrSchedule, TrainConfig};
 pub use control::Control;
-pub use device::TrainDevice;
+pub use device::{DeviceInfo, TrainDevice};
 pub use events::{SaveReason, TrainEvent};
 pub use metrics::{correct, predictions, EpochMetrics, EpochTotals};
 pub use sgd::{Sgd, SgdSettings};

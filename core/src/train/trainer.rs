@@ -170,6 +170,12 @@ where
             device: self.dev.label(),
             resumed_from: self.s.resume.as_ref().map(|(_, p)| p.display().to_string()),
         });
+        let report_device = |dev: &D, sink: &mut dyn FnMut(TrainEvent)| {
+            if let Some(info) = dev.info() {
+                sink(TrainEvent::Device(info));
+            }
+        };
+        report_device(&self.dev, sink);
         while self.position.epoch < c.epochs {
             let epoch = self.position.epoch;
             let lr = c.lr_at(epoch);
@@ -202,6 +208,9 @@ where
                     lr,
                     size,
                 });
+                if self.position.step % 50 == 0 {
+                    report_device(&self.dev, sink);
+                }
                 if self.s.control.take_save_request() {
                     self.save(SaveReason::Requested, sink)?;
                 } else if self.s.save_every.is_some_and(|n| n > 0 && self.position.step % n == 0) {

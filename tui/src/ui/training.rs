@@ -14,6 +14,7 @@ use crate::app::{App, Level, Phase};
 use crate::charts::{downsample, smooth, y_bounds};
 use crate::eta::clock;
 use crate::memory::human;
+use resnet_core::train::DeviceInfo;
 
 /// The chapter's published test accuracy (10 epochs at 96x96 on a GPU).
 pub const D2L_TEST_ACC: f64 = 0.893;
@@ -164,21 +165,31 @@ fn progress_panel(app: &App, area: Rect, buf: &mut Buffer) {
         stat(
             "examples/sec",
             format!(
-                "{:.1} on {}",
+                "{:.1} on {}{}",
                 run.examples_per_sec,
-                if run.device.is_empty() { "-" } else { &run.device }
+                if run.device.is_empty() { "-" } else { &run.device },
+                run.gpu.as_ref().map_or(String::new(), |g| format!(" ({})", g.name))
             ),
         ),
         stat("elapsed", elapsed),
         stat("step", format!("{} of {}", run.step, run.total_steps())),
         stat("learning rate", format!("{}", run.lr)),
         stat("train acc", format!("{:.3} (this epoch)", run.train_acc)),
-        stat("memory", app.memory.map_or_else(|| "-".into(), human)),
+        stat("memory", memory_line(app.memory, run.gpu.as_ref())),
         stat("checkpoint", run.checkpoint.clone().unwrap_or_else(|| "-".into())),
         stat("data", if run.data.is_empty() { "-".into() } else { run.data.clone() }),
     ];
     for (line, row) in lines.into_iter().zip(rows.iter().skip(3)) {
         line.render(*row, buf);
+    }
+}
+
+/// The process's resident memory, and the GPU's in use of its total when there is one.
+fn memory_line(resident: Option<u64>, gpu: Option<&DeviceInfo>) -> String {
+    let process = resident.map_or_else(|| "-".into(), human);
+    match gpu.and_then(|g| g.memory) {
+        Some((used, total)) => format!("{process} · GPU {} of {}", human(used as u64), human(total as u64)),
+        None => process,
     }
 }
 
