@@ -190,3 +190,14 @@ fn a_diverged_run_shows_why_in_the_log_and_the_status_bar() {
     let status = text.lines().last().unwrap();
     assert!(status.contains(" FAILED  training diverged: loss NaN at epoch 2, step 301"), "{status}");
 }
+
+#[test]
+fn a_gpu_run_shows_the_gpu_and_its_memory() {
+    let mut app = training_app();
+    let info =
+        resnet_core::train::DeviceInfo { name: "NVIDIA H200".into(), memory: Some((3 << 30, 140 << 30)) };
+    app.on_train(TrainEvent::Device(info), app.now);
+    let text = screen(&app, 120, 40);
+    assert!(text.contains("examples/sec  341.3 on cpu (NVIDIA H200)"), "{text}");
+    assert!(text.contains("memory        612 MB · GPU 3.0/140 GB"), "{text}");
+}

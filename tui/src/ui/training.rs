@@ -188,7 +188,10 @@ fn progress_panel(app: &App, area: Rect, buf: &mut Buffer) {
 fn memory_line(resident: Option<u64>, gpu: Option<&DeviceInfo>) -> String {
     let process = resident.map_or_else(|| "-".into(), human);
     match gpu.and_then(|g| g.memory) {
-        Some((used, total)) => format!("{process} · GPU {} of {}", human(used as u64), human(total as u64)),
+        Some((used, total)) => {
+            let gb = |b: usize| b as f64 / (1u64 << 30) as f64;
+            format!("{process} · GPU {:.1}/{:.0} GB", gb(used), gb(total))
+        }
         None => process,
     }
 }
