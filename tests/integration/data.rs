@@ -134,25 +134,13 @@ fn downloads_the_real_files_from_a_local_server_into_the_cache() {
 
 #[test]
 fn a_checksum_mismatch_leaves_nothing_in_the_cache() {
-    let files = real_files();
-    let mut mirror_files = files.clone();
     // The server sends a different (valid gzip) file under the labels' name.
-    let wrong = files["t10k-labels-idx1-ubyte.gz"].clone();
-    mirror_files.insert("train-labels-idx1-ubyte.gz".into(), wrong);
-    let (base, _) = serve(move |path| match mirror_files.get(path.trim_start_matches('/')) {
-        Some(bytes) => Reply::ok(bytes.clone()),
-        None => Reply::status(404),
+    let (err, left) = failed_download(|p| {
+        (p == "/train-labels-idx1-ubyte.gz")
+            .then(|| Reply::ok(real_files()["t10k-labels-idx1-ubyte.gz"].clone()))
     });
-    let tmp = tempfile::tempdir().unwrap();
-    let cache = tmp.path().join("cache");
-    let s = search(Some(&cache), &tmp.path().join("no-system"), Some(local_mirror(&base, &files)));
-    let err = s.locate(&mut |_| {}).unwrap_err().to_string();
     assert!(err.contains("train-labels-idx1-ubyte.gz: MD5") && err.contains("the file is corrupt"), "{err}");
-    let left: Vec<String> = fs::read_dir(&cache)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(!left.iter().any(|n| n.starts_with("train-labels")), "left behind: {left:?}");
+    assert_only_whole_files(&left, "train-labels");
 }
 
 /// Downloads from a local server answering with `reply` for `path`s that are not served
