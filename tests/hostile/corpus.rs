@@ -3,14 +3,16 @@
 //! written by the ignored test `write_the_corpus` (run it after a format change:
 //! `cargo test --test hostile -- --ignored write_the_corpus`), then committed.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use flate2::Compression;
 
 use resnet_core::checkpoint::{load_named, Checkpoint};
 use resnet_core::data::idx::{read_images, read_labels};
 use resnet_core::prelude::*;
 
 use crate::checkpoints::{valid_checkpoint, Tiny};
+use crate::idx_files::{gzip, idx};
 use crate::meter::{budget, peak_of};
 use crate::safetensors_files::{import_into_tiny, valid_safetensors};
 
@@ -57,16 +59,6 @@ fn every_bad_file_gives_its_expected_one_line_error_within_budget() {
     assert_eq!(present, listed, "every file in {DIR} has an expected error, and every listed file exists");
 }
 
-fn idx(header: &[u32], payload: &[u8]) -> Vec<u8> {
-    header.iter().flat_map(|v| v.to_be_bytes()).chain(payload.iter().copied()).collect()
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
-
 /// `bytes` with a CRC recomputed over all but its last 4 bytes.
 fn with_crc(mut bytes: Vec<u8>) -> Vec<u8> {
     let n = bytes.len() - 4;
@@ -84,7 +76,7 @@ fn safetensors(header: &str, data: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "writes tests/data/bad; run after a format change"]
+#[ignore = "writes tests/data/bad: run alone, after a format change; .ci/run runs it and checks the files do not change"]
 fn write_the_corpus() {
     let images = (0..3 * 784).map(|i| (i % 251) as u8).collect::<Vec<u8>>();
     let valid_images = idx(&[2051, 3, 28, 28], &images);
@@ -118,12 +110,12 @@ fn write_the_corpus() {
         ("images-truncated.idx", valid_images[..16 + 784 * 5 / 2].to_vec()),
         ("images-trailing-bytes.idx", [&valid_images[..], b"extra"].concat()),
         ("images-truncated.gz", {
-            let g = gzip(&valid_images);
+            let g = gzip(&valid_images, Compression::default());
             g[..g.len() / 2].to_vec()
         }),
         ("images-gzip-garbage.gz", [&[0x1f, 0x8b, 8, 0][..], &[0xff; 64][..]].concat()),
         ("labels-label-11.idx", idx(&[2049, 3], &[3, 11, 4])),
-        ("labels-count-1m-claimed.gz", gzip(&idx(&[2049, 1_000_000], &[1, 2, 3]))),
+        ("labels-count-1m-claimed.gz", gzip(&idx(&[2049, 1_000_000], &[1, 2, 3]), Compression::default())),
         ("ckpt-bad-magic.ckpt", [&b"NOTACKPT"[..], &ckpt[8..]].concat()),
         ("ckpt-truncated.ckpt", ckpt[..ckpt.len() * 2 / 3].to_vec()),
         ("ckpt-flipped-byte.ckpt", flipped),

@@ -12,23 +12,25 @@ use resnet_core::data::idx::{read_images, read_labels, MAX_EXAMPLES, SIDE};
 use crate::meter::{budget, peak_of};
 use crate::mutation::{apply, mutation, Mutation};
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+/// `bytes` gzip-compressed at `level`.
+pub fn gzip(bytes: &[u8], level: flate2::Compression) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), level);
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
 }
 
+/// An IDX file: big-endian u32 header fields, then the payload.
+pub fn idx(header: &[u32], payload: &[u8]) -> Vec<u8> {
+    header.iter().flat_map(|v| v.to_be_bytes()).chain(payload.iter().copied()).collect()
+}
+
 /// A valid file: three images (or labels) of the real format.
 fn valid(images: bool) -> Vec<u8> {
-    let n = 3u32;
     if images {
-        let mut b = [2051u32, n, 28, 28].iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<u8>>();
-        b.extend((0..n as usize * SIDE * SIDE).map(|i| (i * 7 % 256) as u8));
-        b
+        let pixels: Vec<u8> = (0..3 * SIDE * SIDE).map(|i| (i * 7 % 256) as u8).collect();
+        idx(&[2051, 3, 28, 28], &pixels)
     } else {
-        let mut b = [2049u32, n].iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<u8>>();
-        b.extend([3, 1, 4]);
-        b
+        idx(&[2049, 3], &[3, 1, 4])
     }
 }
 
@@ -92,10 +94,10 @@ fn mutated(images: bool, packing: Packing, mutations: &[Mutation]) -> Vec<u8> {
         Packing::Raw => mutations.iter().for_each(|m| apply(&mut bytes, m)),
         Packing::GzipOfMutated => {
             mutations.iter().for_each(|m| apply(&mut bytes, m));
-            bytes = gzip(&bytes);
+            bytes = gzip(&bytes, flate2::Compression::fast());
         }
         Packing::MutatedGzip => {
-            bytes = gzip(&bytes);
+            bytes = gzip(&bytes, flate2::Compression::fast());
             mutations.iter().for_each(|m| apply(&mut bytes, m));
         }
     }

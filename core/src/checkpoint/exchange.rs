@@ -5,7 +5,7 @@ use std::path::Path;
 use dfdx::prelude::*;
 
 use super::pytorch::{export_safetensors, import_safetensors, Layout};
-use super::{load_named, named_tensors, Checkpoint, Position};
+use super::{load_named, named_tensors, Checkpoint, NamedTensor, Position};
 use crate::models::{with_model, ModelName};
 use crate::train::{TrainConfig, CLASSES, IN_CHANNELS};
 use crate::Error;
@@ -15,6 +15,16 @@ pub fn layout_of(model: ModelName) -> Result<Layout, Error> {
     Layout::of(model).ok_or_else(|| Error::NoPyTorchLayout { model: model.to_string() })
 }
 
+/// `tensors` (from `source`) loaded into `model` and read back in the model's order: an
+/// error unless they are exactly the model's tensors, with its shapes.
+fn model_params(model: ModelName, tensors: &[NamedTensor], source: &Path) -> Result<Vec<NamedTensor>, Error> {
+    with_model!(model, M => {
+        let mut net = Cpu::default().try_build_module::<M<IN_CHANNELS, CLASSES>, f32>()?;
+        load_named(&mut net, tensors, &source.display().to_string())?;
+        named_tensors(&net)
+    })
+}
+
 /// Writes `ckpt` (read from `source`)'s weights to `out` with its model's PyTorch
 /// `state_dict()` names (each batch norm's `num_batches_tracked` = the checkpoint's step);
 /// returns the layout written. The tensors are first checked to be exactly the model's.
@@ -22,10 +32,7 @@ pub fn export_checkpoint(ckpt: &Checkpoint, source: &Path, out: &Path) -> Result
     let model = ckpt.header.model;
     let layout = layout_of(model)?;
     ckpt.expect_model(model, IN_CHANNELS, CLASSES, source)?;
-    with_model!(model, M => {
-        let mut net = Cpu::default().try_build_module::<M<IN_CHANNELS, CLASSES>, f32>()?;
-        load_named(&mut net, &ckpt.params, &source.display().to_string())
-    })?;
+    model_params(model, &ckpt.params, source)?;
     let tracked = i64::try_from(ckpt.position.step).unwrap_or(i64::MAX);
     export_safetensors(layout, &ckpt.params, tracked, out)?;
     Ok(layout)
@@ -35,11 +42,7 @@ pub fn export_checkpoint(ckpt: &Checkpoint, source: &Path, out: &Path) -> Result
 /// safetensors file `weights` (every tensor of the model must be there, in the right shape).
 pub fn import_checkpoint(model: ModelName, weights: &Path) -> Result<Checkpoint, Error> {
     let tensors = import_safetensors(layout_of(model)?, weights)?;
-    let params = with_model!(model, M => {
-        let mut net = Cpu::default().try_build_module::<M<IN_CHANNELS, CLASSES>, f32>()?;
-        load_named(&mut net, &tensors, &weights.display().to_string())?;
-        named_tensors(&net)
-    })?;
+    let params = model_params(model, &tensors, weights)?;
     Ok(Checkpoint {
         header: Checkpoint::header(model, IN_CHANNELS, CLASSES),
         config: TrainConfig { model, ..TrainConfig::d2l() },
