@@ -309,7 +309,10 @@ where
         let params = named_tensors(&self.model)?;
         // Never replace a good checkpoint with a diverged one.
         if params.iter().any(|t| t.data.iter().any(|v| !v.is_finite())) {
-            return Err(Error::NonFiniteWeights { epoch: self.position.epoch + 1, step: self.position.step });
+            // At an epoch's end the position already counts that epoch as done.
+            let p = &self.position;
+            let epoch = if p.batch == 0 { p.epoch.max(1) } else { p.epoch + 1 };
+            return Err(Error::NonFiniteWeights { epoch, step: p.step });
         }
         let ckpt = Checkpoint {
             header: Checkpoint::header(self.s.config.model, IN_CHANNELS, CLASSES),
