@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use resnet_core::data::{FashionMnist, Search};
 use resnet_core::dfdx::prelude::Cpu;
-use resnet_core::train::{train, Control, Session, TrainConfig, TrainEvent};
+use resnet_core::train::{train, Control, RunPlan, Saving, Session, TrainConfig, TrainEvent};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config =
@@ -18,18 +18,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = Arc::new(FashionMnist::load(&dir)?);
     println!("Fashion-MNIST from {} ({source})", dir.display());
 
-    let session = Session {
-        config,
-        data,
-        data_source: source.to_string(),
-        checkpoint: None,
-        keep: 1,
-        save_every: None,
-        resume: None,
-        control: Control::new(),
-    };
-    let epochs = session.config.epochs;
-    train::<Cpu>(&session, &mut |event| match event {
+    // A checked plan: a valid recipe, no checkpoints (`Saving::checkpoint` would add them).
+    let plan = RunPlan::new(config, Saving::default(), None)?;
+    let epochs = plan.config.epochs;
+    let session = Session { plan, data, data_source: source.to_string() };
+    train::<Cpu>(&session, &Control::new(), &mut |event| match event {
         TrainEvent::Epoch(m) => println!("{}", m.line(epochs, "cpu")),
         TrainEvent::Batch { batch, batches, loss, .. } if batch % 50 == 0 => {
             println!("  batch {batch}/{batches}: loss {loss:.3}")

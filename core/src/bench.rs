@@ -1,5 +1,5 @@
 //! Throughput of a ResNet-18 training step and of inference, measured the way
-//! `../shared/bench/pytorch_resnet.py speed` measures PyTorch's: random data, the seed's
+//! `scripts/pytorch_resnet.py speed` measures PyTorch's: random data, the seed's
 //! model (1 channel, 10 classes), SGD lr 0.05, mean cross-entropy, two warm-up steps.
 
 use std::time::{Duration, Instant};

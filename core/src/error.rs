@@ -172,6 +172,13 @@ pub enum Error {
         /// Why the value is not allowed.
         reason: String,
     },
+    /// A resumed run was asked to change its saved recipe.
+    ResumeChanges {
+        /// The checkpoint.
+        path: String,
+        /// Each changed setting with its saved and requested value.
+        changes: String,
+    },
     /// The compute device failed (e.g. out of memory).
     Device {
         /// The device's own message.
@@ -280,6 +287,11 @@ impl fmt::Display for Error {
                 "{path}: tensor `{name}` has shape {found:?}, this model needs {expected:?}"
             ),
             Error::Config { field, reason } => write!(f, "invalid {field}: {reason}"),
+            Error::ResumeChanges { path, changes } => write!(
+                f,
+                "cannot resume {path} with another recipe: {changes} (only the epochs may change; \
+                 for a new recipe, start a new run with another checkpoint file)"
+            ),
             Error::Device { reason } => write!(f, "device error: {reason}"),
             Error::Diverged { epoch, step, loss } => write!(
                 f,

@@ -40,6 +40,8 @@ pub mod cuda;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod error;
+#[cfg(feature = "std")]
+pub mod interop;
 pub mod models;
 pub mod nn;
 pub mod ops;

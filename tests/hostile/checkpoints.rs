@@ -5,10 +5,11 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use resnet_core::checkpoint::{load_named, named_tensors, Checkpoint, Position};
+use resnet_core::checkpoint::{load_named, named_tensors};
 use resnet_core::models::ModelName;
 use resnet_core::prelude::*;
 use resnet_core::train::TrainConfig;
+use resnet_core::train::{Checkpoint, Position};
 
 use crate::meter::{budget, peak_of};
 use crate::mutation::{apply, mutation, Mutation};

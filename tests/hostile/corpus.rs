@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use flate2::Compression;
 
-use resnet_core::checkpoint::{load_named, Checkpoint};
+use resnet_core::checkpoint::load_named;
 use resnet_core::data::idx::{read_images, read_labels};
 use resnet_core::prelude::*;
+use resnet_core::train::Checkpoint;
 
 use crate::checkpoints::{valid_checkpoint, Tiny};
 use crate::idx_files::{gzip, idx};

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use resnet_core::dfdx::prelude::Cpu;
-use resnet_core::train::{train, Control, Session, TrainConfig, TrainEvent};
+use resnet_core::train::{train, Control, RunPlan, Saving, Session, TrainConfig, TrainEvent};
 
 use crate::support::real_data;
 
@@ -32,18 +32,12 @@ fn soak_memory_stays_flat_over_600_steps() {
         limit_test: Some(64),
         ..TrainConfig::d2l()
     };
-    let session = Session {
-        config,
-        data: Arc::new(real_data().clone()),
-        data_source: "soak".into(),
-        checkpoint: Some(dir.path().join("soak.ckpt")),
-        keep: 2,
-        save_every: Some(50),
-        resume: None,
-        control: Control::new(),
-    };
+    let checkpoint = Some(dir.path().join("soak.ckpt"));
+    let saving = Saving { checkpoint, keep: 2, save_every: Some(50), ..Saving::default() };
+    let plan = RunPlan::new(config, saving, None).unwrap();
+    let session = Session { plan, data: Arc::new(real_data().clone()), data_source: "soak".into() };
     let mut rss = Vec::new();
-    train::<Cpu>(&session, &mut |e| {
+    train::<Cpu>(&session, &Control::new(), &mut |e| {
         if let TrainEvent::Batch { .. } = e {
             rss.push(resident_bytes());
         }

@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use resnet_core::checkpoint::pytorch::{export_safetensors, import_safetensors, Layout};
-use resnet_core::checkpoint::{load_named, named_tensors, Checkpoint};
+use resnet_core::checkpoint::{load_named, named_tensors};
 use resnet_core::models::{Arch, Flavor, ModelName};
 use resnet_core::prelude::*;
+use resnet_core::train::Checkpoint;
 use safetensors::SafeTensors;
 
 use crate::pytorch::{assert_close, parse_entry, write_formula_weights, Entry, Reference};
@@ -109,7 +110,7 @@ fn chapter_flavour_of_deeper_models_refuses_export_with_a_reason() {
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.safetensors");
-    let err = resnet_core::checkpoint::export_checkpoint(&ckpt, Path::new("x.ckpt"), &out).unwrap_err();
+    let err = resnet_core::interop::export_checkpoint(&ckpt, Path::new("x.ckpt"), &out).unwrap_err();
     assert_eq!(
         err.to_string(),
         "resnet50 (d2l flavor) has no PyTorch counterpart; export and import work for the d2l resnet18 and every torchvision model"

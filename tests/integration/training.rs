@@ -4,9 +4,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use resnet_core::checkpoint::Checkpoint;
 use resnet_core::dfdx::prelude::Cpu;
-use resnet_core::train::{spawn, train, Control, LrSchedule, Session, TrainConfig, TrainEvent};
+use resnet_core::train::{
+    spawn, train, Checkpoint, Control, LrSchedule, OnSaveError, Resume, RunPlan, SaveReason, Saving, Session,
+    TrainConfig, TrainEvent,
+};
 
 use crate::support::real_data;
 
@@ -25,30 +27,26 @@ fn small() -> TrainConfig {
     }
 }
 
-fn session(config: TrainConfig, checkpoint: Option<&Path>) -> Session {
-    Session {
-        config,
-        data: Arc::new(real_data().clone()),
-        data_source: "test".into(),
-        checkpoint: checkpoint.map(Path::to_path_buf),
-        keep: 1,
-        save_every: None,
-        resume: None,
-        control: Control::new(),
-    }
+fn with_plan(plan: RunPlan) -> Session {
+    Session { plan, data: Arc::new(real_data().clone()), data_source: "test".into() }
 }
 
+fn session(config: TrainConfig, checkpoint: Option<&Path>) -> Session {
+    let saving = Saving { checkpoint: checkpoint.map(Path::to_path_buf), ..Saving::default() };
+    with_plan(RunPlan::new(config, saving, None).unwrap())
+}
+
+/// Continues the run saved at `from` with `config`, as given: the plan is not checked, so
+/// a test can change what a front end could not.
 fn resumed(config: TrainConfig, from: &Path) -> Session {
-    Session {
-        resume: Some((Checkpoint::load(from).unwrap(), from.to_path_buf())),
-        ..session(config, Some(from))
-    }
+    let resume = Resume::load(from).unwrap();
+    with_plan(RunPlan { resume: Some(resume), ..session(config, Some(from)).plan })
 }
 
 /// Runs to the end, collecting events.
 fn run(s: &Session) -> Vec<TrainEvent> {
     let mut events = Vec::new();
-    train::<Cpu>(s, &mut |e| events.push(e)).unwrap();
+    train::<Cpu>(s, &Control::new(), &mut |e| events.push(e)).unwrap();
     events
 }
 
@@ -69,8 +67,8 @@ fn resuming_between_and_inside_epochs_gives_the_same_weights_as_one_run() {
 
     // Stop after batch 2 of epoch 2 (mid-epoch, with momentum buffers), then resume.
     let s = session(small(), Some(&mid));
-    let control = s.control.clone();
-    train::<Cpu>(&s, &mut |e| {
+    let control = Control::new();
+    train::<Cpu>(&s, &control, &mut |e| {
         if let TrainEvent::Batch { epoch: 2, batch: 2, .. } = e {
             control.request_stop();
         }
@@ -114,11 +112,12 @@ fn events_arrive_in_order_and_the_control_handle_steers_a_spawned_run() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.ckpt");
     let s = session(TrainConfig { epochs: 2, ..small() }, Some(&path));
-    let control = s.control.clone();
+    let control = Control::new();
     control.pause();
-    let handle = spawn::<Cpu>(s);
+    let (tx, events) = std::sync::mpsc::channel();
+    let thread = spawn::<Cpu>(control.clone(), move || Ok(s), move |e| tx.send(e).unwrap());
     let mut seen = Vec::new();
-    for event in handle.events.iter() {
+    for event in events.iter() {
         match &event {
             TrainEvent::Paused => {
                 control.request_save();
@@ -129,7 +128,7 @@ fn events_arrive_in_order_and_the_control_handle_steers_a_spawned_run() {
         }
         seen.push(event);
     }
-    let outcome = handle.thread.join().unwrap().unwrap();
+    let outcome = thread.join().unwrap().unwrap();
     assert!(outcome.stopped);
     let kinds: Vec<String> = seen
         .iter()
@@ -183,7 +182,7 @@ fn divergence_stops_the_run_and_keeps_the_last_good_checkpoint() {
     let good = std::fs::read(&path).unwrap();
     let wild = TrainConfig { epochs: 2, lr: 1e9, momentum: 0.0, ..small() };
     let mut failed = None;
-    let err = train::<Cpu>(&resumed(wild, &path), &mut |e| {
+    let err = train::<Cpu>(&resumed(wild, &path), &Control::new(), &mut |e| {
         if let TrainEvent::Failed { message } = e {
             failed = Some(message);
         }
@@ -223,7 +222,7 @@ fn bad_checkpoints_are_refused_with_a_reason() {
     other.header.classes = 100;
     let p = dir.path().join("other.ckpt");
     other.save(&p).unwrap();
-    let err = train::<Cpu>(&resumed(small(), &p), &mut |_| {}).unwrap_err().to_string();
+    let err = train::<Cpu>(&resumed(small(), &p), &Control::new(), &mut |_| {}).unwrap_err().to_string();
     assert!(
         err.contains("checkpoint is of resnet18 (1 input channels, 100 classes), not of resnet18 (1, 10)"),
         "{err}"
@@ -233,7 +232,7 @@ fn bad_checkpoints_are_refused_with_a_reason() {
     bent.params[0].shape = vec![64, 1, 3, 3];
     bent.params[0].data.truncate(64 * 9);
     bent.save(&p).unwrap();
-    let err = train::<Cpu>(&resumed(small(), &p), &mut |_| {}).unwrap_err().to_string();
+    let err = train::<Cpu>(&resumed(small(), &p), &Control::new(), &mut |_| {}).unwrap_err().to_string();
     assert!(
         err.contains("tensor `0.0.weight` has shape [64, 1, 3, 3], this model needs [64, 1, 7, 7]"),
         "{err}"
@@ -242,9 +241,57 @@ fn bad_checkpoints_are_refused_with_a_reason() {
 
 #[test]
 fn a_panic_in_the_trainer_thread_arrives_as_a_failure_event_not_a_hang() {
-    let handle = resnet_core::train::spawn_with::<Cpu>(Control::new(), || panic!("a bug in a layer"));
-    let events: Vec<TrainEvent> = handle.events.iter().collect();
+    let (tx, events) = std::sync::mpsc::channel();
+    let thread = spawn::<Cpu>(Control::new(), || panic!("a bug in a layer"), move |e| tx.send(e).unwrap());
+    let events: Vec<TrainEvent> = events.iter().collect();
     assert_eq!(events, [TrainEvent::Failed { message: "the trainer crashed: a bug in a layer".into() }]);
-    let err = handle.thread.join().expect("the thread itself ends normally").unwrap_err();
+    let err = thread.join().expect("the thread itself ends normally").unwrap_err();
     assert_eq!(err.to_string(), "device error: the trainer crashed: a bug in a layer");
+}
+
+#[test]
+fn a_failed_save_pauses_the_run_until_a_retry_succeeds_when_the_plan_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    // The directory does not exist yet: every write fails until the test makes it.
+    let path = dir.path().join("later").join("run.ckpt");
+    let config = TrainConfig { epochs: 2, ..small() };
+    let plan = |on_save_error| {
+        let saving = Saving { checkpoint: Some(path.clone()), on_save_error, ..Saving::default() };
+        with_plan(RunPlan::new(config.clone(), saving, None).unwrap())
+    };
+    // Headless runs fail, and nothing is written.
+    let err = train::<Cpu>(&plan(OnSaveError::Fail), &Control::new(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.starts_with("cannot write ") && err.contains("run.ckpt"), "{err}");
+
+    // The dashboard's plan pauses; `s` (a save request) tries again.
+    let session = plan(OnSaveError::Pause);
+    let control = Control::new();
+    let (tx, events) = std::sync::mpsc::channel();
+    let thread = spawn::<Cpu>(control.clone(), move || Ok(session), move |e| tx.send(e).unwrap());
+    let mut seen = Vec::new();
+    for event in events.iter() {
+        if let TrainEvent::SaveFailed { reason: SaveReason::EpochEnd, message } = &event {
+            assert!(message.contains("run.ckpt"), "{message}");
+            assert!(control.is_paused());
+            // Make room (here: the directory), then `s`.
+            std::fs::create_dir(path.parent().unwrap()).unwrap();
+            control.request_save();
+        }
+        seen.push(event);
+    }
+    assert!(!thread.join().unwrap().unwrap().stopped);
+    let kinds: Vec<&str> = seen
+        .iter()
+        .filter_map(|e| match e {
+            TrainEvent::SaveFailed { .. } => Some("save failed"),
+            TrainEvent::CheckpointSaved { .. } => Some("saved"),
+            TrainEvent::Resumed => Some("resumed"),
+            TrainEvent::Epoch(_) => Some("epoch"),
+            TrainEvent::Finished { .. } => Some("finished"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, ["epoch", "save failed", "saved", "resumed", "epoch", "saved", "finished"]);
+    let ckpt = Checkpoint::load(&path).unwrap();
+    assert_eq!((ckpt.position.epoch, ckpt.history.len()), (2, 2), "the run went on and finished");
 }

@@ -6,12 +6,11 @@ use std::time::Duration;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use resnet_core::models::ModelName;
 use resnet_core::summary::{Dims, Node};
-use resnet_core::train::{
-    Control, DeviceInfo, EpochMetrics, SaveReason, TrainConfig, TrainEvent, CLASSES, IN_CHANNELS,
-};
+use resnet_core::train::{Control, TrainEvent, CLASSES, IN_CHANNELS};
 
-use crate::eta::Eta;
-use crate::setup::{FormKey, SetupForm};
+use crate::run_view::RunView;
+use crate::setup_form::{FormKey, SetupForm};
+use crate::signals::Interrupt;
 
 /// Where the run stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,80 +113,6 @@ pub enum Command {
     Quit,
 }
 
-/// How a signal asks the dashboard to end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Interrupt {
-    /// SIGINT or Ctrl-C.
-    Int,
-    /// SIGTERM.
-    Term,
-}
-
-/// The running (or finished) training run as the dashboard sees it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RunView {
-    /// The run's recipe.
-    pub config: Option<TrainConfig>,
-    /// The device label (`cpu`).
-    pub device: String,
-    /// The GPU, when training on one.
-    pub gpu: Option<DeviceInfo>,
-    /// Where the data came from.
-    pub data: String,
-    /// Training examples per epoch.
-    pub train_examples: usize,
-    /// Batches per epoch.
-    pub batches: usize,
-    /// Current 1-based epoch.
-    pub epoch: usize,
-    /// Batches done in the current epoch.
-    pub batch: usize,
-    /// Steps done (the run's own, resumed ones included).
-    pub step: u64,
-    /// Step count at the first loss point.
-    pub first_step: u64,
-    /// Loss of every step since the dashboard started the run.
-    pub losses: Vec<f64>,
-    /// Completed epochs.
-    pub epochs: Vec<EpochMetrics>,
-    /// Running accuracy of the current epoch.
-    pub train_acc: f64,
-    /// Examples per second of the current epoch's steps.
-    pub examples_per_sec: f64,
-    /// Learning rate in use.
-    pub lr: f64,
-    /// When the run began (since the dashboard opened).
-    pub started_at: Option<Duration>,
-    /// When it ended.
-    pub ended_at: Option<Duration>,
-    /// Whether a test pass is running.
-    pub testing: bool,
-    /// The pace.
-    pub eta: Eta,
-    /// The newest checkpoint written.
-    pub checkpoint: Option<String>,
-}
-
-impl RunView {
-    /// Steps the whole run has (all epochs).
-    pub fn total_steps(&self) -> u64 {
-        let epochs = self.config.as_ref().map_or(0, |c| c.epochs);
-        (epochs * self.batches) as u64
-    }
-
-    /// Epochs the run has.
-    pub fn epoch_count(&self) -> usize {
-        self.config.as_ref().map_or(0, |c| c.epochs)
-    }
-
-    /// Time left, once the pace is known.
-    pub fn eta(&self) -> Option<Duration> {
-        let steps_left = self.total_steps().saturating_sub(self.step);
-        let tests_left = self.epoch_count().saturating_sub(self.epochs.len());
-        self.eta.remaining(steps_left, tests_left)
-    }
-}
-
 /// The whole dashboard state.
 #[derive(Debug)]
 pub struct App {
@@ -219,6 +144,8 @@ pub struct App {
     pub quitting: bool,
     /// The signal that ended the session, if any.
     pub interrupted: Option<Interrupt>,
+    /// Why the last checkpoint could not be written, while the run waits for `s` or `q`.
+    pub save_failure: Option<String>,
 }
 
 impl App {
@@ -239,6 +166,7 @@ impl App {
             control: None,
             quitting: false,
             interrupted: None,
+            save_failure: None,
         };
         app.refresh_outline();
         app
@@ -284,7 +212,9 @@ impl App {
             KeyCode::BackTab => self.switch_panel(PANELS.len() - 1),
             KeyCode::Char('q') => {
                 if self.phase.training() {
-                    self.popup = Some(Popup::Quit { selected: 0 });
+                    // After a failed save, saving again is what just failed: offer leaving.
+                    let selected = if self.save_failure.is_some() { 1 } else { 0 };
+                    self.popup = Some(Popup::Quit { selected });
                 } else {
                     return Command::Quit;
                 }
@@ -387,29 +317,12 @@ impl App {
         self.log(Level::Info, "loading Fashion-MNIST and building the model");
     }
 
-    /// A trainer event arrived at `now`.
-    pub fn on_train(&mut self, event: TrainEvent, now: Duration) {
-        self.now = now;
-        let run = &mut self.run;
+    /// A trainer event arrived (at [`App::now`]).
+    pub fn on_train(&mut self, event: TrainEvent) {
+        self.run.apply(&event, self.now);
         match event {
-            TrainEvent::Started {
-                config,
-                data,
-                train_examples,
-                batches_per_epoch,
-                start_epoch,
-                start_batch,
-                device,
-                resumed_from,
-                ..
-            } => {
-                run.step = (start_epoch * batches_per_epoch + start_batch) as u64;
-                run.first_step = run.step;
-                (run.epoch, run.batch, run.batches) = (start_epoch + 1, start_batch, batches_per_epoch);
-                (run.device, run.data, run.train_examples, run.lr) =
-                    (device, data, train_examples, config.lr_at(start_epoch));
+            TrainEvent::Started { config, start_epoch, start_batch, resumed_from, .. } => {
                 self.outline = outline(config.model, config.resize);
-                run.config = Some(config);
                 if self.phase == Phase::Starting {
                     self.phase = Phase::Running;
                 }
@@ -419,33 +332,14 @@ impl App {
                 };
                 self.log(Level::Info, what);
             }
-            TrainEvent::Batch { epoch, batch, step, loss, train_acc, examples_per_sec, lr, .. } => {
-                (run.epoch, run.batch, run.step) = (epoch, batch, step);
-                (run.train_acc, run.examples_per_sec, run.lr) = (train_acc, examples_per_sec, lr);
-                run.losses.push(loss);
-                run.eta.step(now);
-            }
-            TrainEvent::Evaluating { .. } => {
-                run.testing = true;
-                run.eta.test_started(now);
-            }
-            TrainEvent::Epoch(m) => {
-                run.testing = false;
-                run.eta.test_finished(now);
-                let line = m.line(run.epoch_count(), &run.device);
-                run.epochs.push(m);
-                (run.epoch, run.batch) = (run.epochs.len() + 1, 0);
-                self.log(Level::Info, line);
-            }
+            TrainEvent::Epoch(m) => self.log(Level::Info, self.run.epoch_line(&m)),
             TrainEvent::CheckpointSaved { path, step, reason } => {
-                let why = match reason {
-                    SaveReason::EpochEnd => "end of epoch",
-                    SaveReason::Requested => "requested",
-                    SaveReason::Stop => "stopping",
-                    SaveReason::Periodic => "periodic",
-                };
-                run.checkpoint = Some(path.clone());
-                self.log(Level::Info, format!("checkpoint saved: {path} (step {step}, {why})"));
+                self.log(Level::Info, format!("checkpoint saved: {path} (step {step}, {reason})"))
+            }
+            TrainEvent::SaveFailed { reason, message } => {
+                self.phase = Phase::Paused;
+                self.save_failure = Some(message.clone());
+                self.log(Level::Error, format!("{message} ({reason} save); paused: s tries again, q quits"));
             }
             TrainEvent::Paused => {
                 if self.phase == Phase::Running {
@@ -457,29 +351,19 @@ impl App {
                 if self.phase == Phase::Paused {
                     self.phase = Phase::Running;
                 }
+                self.save_failure = None;
                 self.log(Level::Info, "resumed");
             }
             TrainEvent::Warning(w) => self.log(Level::Warning, w),
-            TrainEvent::Device(info) => run.gpu = Some(info),
             TrainEvent::Finished { stopped, .. } => {
-                run.ended_at = Some(now);
                 self.phase = Phase::Finished;
                 self.log(Level::Info, if stopped { "stopped" } else { "finished" });
             }
             TrainEvent::Failed { message } => {
-                run.ended_at = Some(now);
                 self.phase = Phase::Failed;
                 self.log(Level::Error, message);
             }
-        }
-    }
-
-    /// The trainer thread ended without a final event (it could not start).
-    pub fn trainer_gone(&mut self, message: Option<String>) {
-        if self.phase.training() {
-            self.phase = Phase::Failed;
-            self.run.ended_at = Some(self.now);
-            self.log(Level::Error, message.unwrap_or_else(|| "the trainer stopped unexpectedly".into()));
+            TrainEvent::Batch { .. } | TrainEvent::Evaluating { .. } | TrainEvent::Device(_) => {}
         }
     }
 }
@@ -504,6 +388,20 @@ mod tests {
             kind: KeyEventKind::Press,
             state: KeyEventState::NONE,
         }
+    }
+
+    fn train_at(app: &mut App, event: TrainEvent, now: Duration) {
+        app.now = now;
+        app.on_train(event);
+    }
+
+    /// A dashboard whose run is training, and the run's handle.
+    fn running() -> (App, Control) {
+        let mut a = app();
+        let control = Control::new();
+        a.started(control.clone());
+        a.phase = Phase::Running;
+        (a, control)
     }
 
     pub(crate) fn app() -> App {
@@ -532,7 +430,8 @@ mod tests {
         let mut a = app();
         let control = Control::new();
         a.started(control.clone());
-        a.on_train(
+        train_at(
+            &mut a,
             TrainEvent::Batch {
                 epoch: 1,
                 batch: 1,
@@ -549,7 +448,7 @@ mod tests {
         a.phase = Phase::Running;
         a.on_key(press(KeyCode::Char(' ')));
         assert!(control.is_paused());
-        a.on_train(TrainEvent::Paused, Duration::from_secs(2));
+        train_at(&mut a, TrainEvent::Paused, Duration::from_secs(2));
         assert_eq!(a.phase, Phase::Paused);
         a.on_key(press(KeyCode::Char('p')));
         assert!(!control.is_paused());
@@ -568,16 +467,13 @@ mod tests {
 
     #[test]
     fn stop_and_save_waits_for_the_trainer_then_quits() {
-        let mut a = app();
-        let control = Control::new();
-        a.started(control.clone());
-        a.phase = Phase::Running;
+        let (mut a, control) = running();
         a.on_key(press(KeyCode::Char('q')));
         assert_eq!(a.on_key(press(KeyCode::Enter)), Command::None);
         assert!(control.stop_requested());
         assert_eq!(a.phase, Phase::Stopping);
         assert!(!a.should_quit());
-        a.on_train(TrainEvent::Finished { history: vec![], stopped: true }, Duration::from_secs(5));
+        train_at(&mut a, TrainEvent::Finished { history: vec![], stopped: true }, Duration::from_secs(5));
         assert!(a.should_quit());
     }
 
@@ -591,6 +487,23 @@ mod tests {
         let ctrl_c = KeyEvent { modifiers: KeyModifiers::CONTROL, ..press(KeyCode::Char('c')) };
         assert_eq!(a.on_key(ctrl_c), Command::Quit);
         assert_eq!(a.interrupted, Some(Interrupt::Int));
+    }
+
+    #[test]
+    fn a_failed_save_pauses_shows_why_and_offers_to_quit_without_saving() {
+        let (mut a, control) = running();
+        let message = "cannot write /full/run.ckpt: No space left on device (os error 28)";
+        let reason = resnet_core::train::SaveReason::Requested;
+        train_at(&mut a, TrainEvent::SaveFailed { reason, message: message.into() }, Duration::from_secs(3));
+        assert_eq!((a.phase, a.save_failure.as_deref()), (Phase::Paused, Some(message)));
+        assert!(a.log.last().is_some_and(|l| l.level == Level::Error && l.text.starts_with(message)));
+        a.on_key(press(KeyCode::Char('s')));
+        assert!(control.take_save_request(), "s asks the trainer to try again");
+        a.on_key(press(KeyCode::Char('q')));
+        assert_eq!(a.popup, Some(Popup::Quit { selected: 1 }), "quit without saving comes first");
+        a.on_key(press(KeyCode::Esc));
+        train_at(&mut a, TrainEvent::Resumed, Duration::from_secs(4));
+        assert_eq!((a.phase, a.save_failure.as_deref()), (Phase::Running, None));
     }
 
     #[test]

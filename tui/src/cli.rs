@@ -70,6 +70,19 @@ pub enum Preset {
     Quick,
 }
 
+impl Preset {
+    /// The presets, in the order the setup form cycles through them.
+    pub const ALL: [Preset; 2] = [Preset::D2l, Preset::Quick];
+
+    /// Its recipe.
+    pub fn config(self) -> TrainConfig {
+        match self {
+            Preset::D2l => TrainConfig::d2l(),
+            Preset::Quick => TrainConfig::quick(),
+        }
+    }
+}
+
 /// The compute device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DeviceChoice {
@@ -87,9 +100,9 @@ pub struct TrainArgs {
     /// Print plain d2l lines instead of the dashboard.
     #[arg(long)]
     pub headless: bool,
-    /// Recipe to start from.
-    #[arg(long, value_enum, default_value = "d2l")]
-    pub preset: Preset,
+    /// Recipe to start from [default: d2l; when resuming: the checkpoint's].
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
     /// Model: resnet18, resnet34, resnet50, resnet101, resnet152, preact-resnet18 or
     /// preact-resnet50.
     #[arg(long, value_parser = parse_arch)]
@@ -160,12 +173,13 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    /// The configuration for a new run: the preset, then every flag given; an error for a
-    /// model that does not come in the flavour asked for.
-    pub fn config(&self) -> Result<TrainConfig, String> {
-        let base = match self.preset {
-            Preset::D2l => TrainConfig::d2l(),
-            Preset::Quick => TrainConfig::quick(),
+    /// The recipe asked for: the preset (or, when resuming without one, the saved recipe
+    /// `saved`), then every flag given; an error for a model that does not come in the
+    /// flavour asked for.
+    pub fn config(&self, saved: Option<&TrainConfig>) -> Result<TrainConfig, String> {
+        let base = match (self.preset, saved) {
+            (None, Some(saved)) => saved.clone(),
+            (preset, _) => preset.unwrap_or(Preset::D2l).config(),
         };
         let model = ModelName::new(
             self.model.unwrap_or(base.model.arch()),
@@ -186,27 +200,6 @@ impl TrainArgs {
             limit_train: self.limit_train.or(base.limit_train),
             limit_test: self.limit_test.or(base.limit_test),
         })
-    }
-
-    /// The recipe flags given on the command line, by name (a resumed run may change none
-    /// of them but `--epochs`).
-    pub fn recipe_flags(&self) -> Vec<&'static str> {
-        let given = [
-            ("--model", self.model.is_some()),
-            ("--flavor", self.flavor.is_some()),
-            ("--lr", self.lr.is_some()),
-            ("--batch-size", self.batch_size.is_some()),
-            ("--resize", self.resize.is_some()),
-            ("--seed", self.seed.is_some()),
-            ("--momentum", self.momentum.is_some()),
-            ("--nesterov", self.nesterov),
-            ("--weight-decay", self.weight_decay.is_some()),
-            ("--schedule", self.schedule.is_some()),
-            ("--limit-train", self.limit_train.is_some()),
-            ("--limit-test", self.limit_test.is_some()),
-            ("--preset", self.preset != Preset::D2l),
-        ];
-        given.iter().filter(|(_, g)| *g).map(|(n, _)| *n).collect()
     }
 }
 

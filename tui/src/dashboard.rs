@@ -8,17 +8,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::{cursor, execute};
-use resnet_core::checkpoint::Checkpoint;
-use resnet_core::data::{FashionMnist, Search};
-use resnet_core::train::{spawn_with, Control, Session};
+use resnet_core::data::Search;
+use resnet_core::train::{spawn, Control, OnSaveError, Resume};
 
 use crate::app::{App, Command, Level, Phase};
 use crate::cli::TrainArgs;
 use crate::device::{on_device, resolve};
-use crate::event::{forward_trainer, spawn_input, AppEvent};
-use crate::headless::{summary, Failure};
+use crate::event::{spawn_input, AppEvent};
+use crate::failure::Failure;
 use crate::memory::resident_bytes;
-use crate::setup::SetupForm;
+use crate::plan::{load_resume, plan, session, set_threads};
+use crate::setup_form::SetupForm;
 use crate::signals::{self, Signals};
 use crate::ui;
 
@@ -50,11 +50,13 @@ fn data_status(form: &SetupForm, allow_download: bool) -> String {
 
 /// Runs the dashboard until the user quits; returns the exit status.
 pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
-    let resume = match &args.resume {
-        Some(p) => Some((Checkpoint::load(p).map_err(|e| Failure::Usage(e.to_string()))?, p.clone())),
-        None => None,
-    };
-    let form = SetupForm::new(args, resume.as_ref().map(|(c, _)| &c.config)).map_err(Failure::Usage)?;
+    set_threads(args)?;
+    // Kept for the whole session: a start that is refused leaves it for the next `Enter`.
+    let resume = load_resume(args)?;
+    let form = SetupForm::new(args, resume.as_ref().map(|r| &r.checkpoint.config)).map_err(Failure::Usage)?;
+    // Flags that no run could start with are refused before the terminal is taken, as
+    // `--headless` refuses them.
+    plan(args, form.config.clone(), form.checkpoint.clone(), resume.as_ref(), OnSaveError::Pause)?;
     let mut app = App::new(form.clone(), data_status(&form, !args.no_download));
     let signals = Signals::register();
     let mut terminal =
@@ -64,14 +66,14 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
     let input = spawn_input(tx.clone(), stop_input.clone());
     let clock = Instant::now();
     let (mut dirty, mut last_draw, mut last_tick) = (true, None::<Instant>, Instant::now());
-    let mut resume = resume;
     let result = loop {
         let mut quit = false;
         match rx.recv_timeout(FRAME) {
             Ok(event) => {
-                quit |= handle(&mut app, event, clock.elapsed(), args, &mut resume, &tx);
+                app.now = clock.elapsed();
+                quit |= handle(&mut app, event, args, resume.as_ref(), &tx);
                 while let Ok(event) = rx.try_recv() {
-                    quit |= handle(&mut app, event, clock.elapsed(), args, &mut resume, &tx);
+                    quit |= handle(&mut app, event, args, resume.as_ref(), &tx);
                 }
                 dirty = true;
             }
@@ -102,7 +104,7 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
     let _ = execute!(stdout(), cursor::Show);
     let _ = input.join();
     result?;
-    if let Some(text) = summary(&app.run.epochs, &app.run.device) {
+    if let Some(text) = app.run.summary() {
         println!("{text}");
     }
     if let Some(path) = &app.run.checkpoint {
@@ -119,12 +121,10 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
 fn handle(
     app: &mut App,
     event: AppEvent,
-    now: Duration,
     args: &TrainArgs,
-    resume: &mut Option<(Checkpoint, std::path::PathBuf)>,
+    resume: Option<&Arc<Resume>>,
     tx: &Sender<AppEvent>,
 ) -> bool {
-    app.now = now;
     match event {
         AppEvent::Key(key) => {
             let data_dir = app.form.data_dir.clone();
@@ -134,56 +134,100 @@ fn handle(
             }
             match command {
                 Command::Quit => return true,
-                Command::Start => start(app, args, resume.take(), tx),
+                Command::Start => start(app, args, resume, tx),
                 Command::None => {}
             }
         }
         AppEvent::Resize => {}
-        AppEvent::Train(e) => app.on_train(*e, now),
-        AppEvent::TrainerDone(message) => app.trainer_gone(message),
+        AppEvent::Train(e) => app.on_train(*e),
     }
     false
 }
 
-/// Starts the run with the form's settings: data loading and training on a new thread.
-fn start(
-    app: &mut App,
-    args: &TrainArgs,
-    resume: Option<(Checkpoint, std::path::PathBuf)>,
-    tx: &Sender<AppEvent>,
-) {
-    if let Err(e) = app.form.config.validate() {
-        app.form.message = Some(e.to_string());
-        return;
-    }
-    let device = match resolve(app.form.device) {
-        Ok(d) => d,
-        Err(e) => {
-            app.form.message = Some(e);
+/// Starts the run with the form's settings: the plan is checked here (a refusal is shown on
+/// the form and changes nothing), then data loading and training go to a new thread whose
+/// events come back on the loop's channel.
+fn start(app: &mut App, args: &TrainArgs, resume: Option<&Arc<Resume>>, tx: &Sender<AppEvent>) {
+    let form = &app.form;
+    let checked = plan(args, form.config.clone(), form.checkpoint.clone(), resume, OnSaveError::Pause)
+        .map_err(Failure::message)
+        .and_then(|plan| Ok((plan, resolve(form.device)?)));
+    let (plan, device) = match checked {
+        Ok(checked) => checked,
+        Err(message) => {
+            app.form.message = Some(message);
             return;
         }
     };
     let control = Control::new();
-    let steer = control.clone();
     app.started(control.clone());
-    let (config, checkpoint, data_dir) =
-        (app.form.config.clone(), app.form.checkpoint.clone(), app.form.data_dir.clone());
-    let allow_download = !args.no_download;
-    let (keep, save_every) = (args.keep as usize, args.save_every);
-    let prepare = move || {
-        let (dir, source) = Search::standard(data_dir, allow_download).locate(&mut |_| {})?;
-        let data = FashionMnist::load(&dir)?;
-        Ok(Session {
-            config,
-            data: Arc::new(data),
-            data_source: format!("{} ({source})", dir.display()),
-            checkpoint,
-            keep,
-            save_every,
-            resume,
-            control,
-        })
+    let (data_dir, allow_download) = (app.form.data_dir.clone(), !args.no_download);
+    let prepare = move || session(plan, data_dir, allow_download, &mut |_| {});
+    let tx = tx.clone();
+    let sink = move |e| {
+        let _ = tx.send(AppEvent::Train(Box::new(e)));
     };
-    let handle = on_device!(device, D => spawn_with::<D>(steer, prepare));
-    forward_trainer(handle, tx.clone());
+    // The thread reports its own end (`Finished` or `Failed`); it is not joined.
+    drop(on_device!(device, D => spawn::<D>(control, prepare, sink)));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::mpsc::channel;
+
+    use clap::Parser;
+    use resnet_core::checkpoint::Header;
+    use resnet_core::train::{Checkpoint, Position, TrainConfig};
+
+    use super::*;
+    use crate::cli::{Cli, Command as Sub, DeviceChoice};
+
+    /// The dashboard's flags and a run saved after `epochs` epochs of the quick recipe.
+    fn resumed(flags: &[&str], epochs: usize) -> (TrainArgs, Arc<Resume>) {
+        let mut argv = vec!["resnet-tui", "train", "--resume", "run.ckpt"];
+        argv.extend_from_slice(flags);
+        let Some(Sub::Train(args)) = Cli::parse_from(argv).command else { unreachable!() };
+        let config = TrainConfig::quick();
+        let checkpoint = Checkpoint {
+            header: Header::new(config.model, 1, 10),
+            config,
+            position: Position { epoch: epochs, ..Position::default() },
+            params: Vec::new(),
+            velocity: None,
+            history: Vec::new(),
+        };
+        (*args, Arc::new(Resume { checkpoint, path: PathBuf::from("run.ckpt") }))
+    }
+
+    #[test]
+    fn a_refused_start_keeps_the_form_and_the_checkpoint_to_resume() {
+        let (args, resume) = resumed(&["--preset", "quick", "--epochs", "3"], 2);
+        let form = SetupForm::new(&args, Some(&resume.checkpoint.config)).unwrap();
+        let mut app = App::new(form, "found".into());
+        let (tx, rx) = channel();
+
+        // Fewer epochs than the checkpoint has done.
+        app.form.config.epochs = 1;
+        start(&mut app, &args, Some(&resume), &tx);
+        assert_eq!(
+            app.form.message.as_deref(),
+            Some("invalid epochs: run.ckpt already has 2 completed epochs; ask for at least 2")
+        );
+        // A device this build may not have (a CUDA build on a machine without a GPU says so too).
+        app.form.config.epochs = 3;
+        app.form.device = DeviceChoice::Cuda;
+        if resolve(DeviceChoice::Cuda).is_err() {
+            start(&mut app, &args, Some(&resume), &tx);
+            assert!(
+                app.form.message.as_deref().is_some_and(|m| m.contains("CUDA")),
+                "{:?}",
+                app.form.message
+            );
+        }
+        assert_eq!(app.phase, Phase::Setup, "no run started");
+        assert_eq!(Arc::strong_count(&resume), 1, "the checkpoint to resume is still only ours");
+        assert!(rx.try_recv().is_err(), "no trainer events");
+        assert_eq!(app.form.checkpoint.as_deref(), Some(std::path::Path::new("run.ckpt")));
+    }
 }

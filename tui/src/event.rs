@@ -1,5 +1,5 @@
 //! The dashboard's events, from every source, on one channel: terminal input (read on its
-//! own thread), trainer events (forwarded from the trainer's channel), and the trainer's end.
+//! own thread) and the trainer's events (sent by the trainer thread itself).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind};
-use resnet_core::train::{TrainEvent, TrainerHandle};
+use resnet_core::train::TrainEvent;
 
 /// Something the event loop reacts to.
 #[derive(Debug)]
@@ -17,10 +17,8 @@ pub enum AppEvent {
     Key(KeyEvent),
     /// The terminal changed size.
     Resize,
-    /// The trainer reported something.
+    /// The trainer reported something (its last event is `Finished` or `Failed`).
     Train(Box<TrainEvent>),
-    /// The trainer thread ended; `Some` if it ended with an error it did not report.
-    TrainerDone(Option<String>),
 }
 
 /// Reads terminal input until `stop` is set, sending key presses and resizes.
@@ -41,24 +39,5 @@ pub fn spawn_input(tx: Sender<AppEvent>, stop: Arc<AtomicBool>) -> JoinHandle<()
                 break;
             }
         }
-    })
-}
-
-/// Forwards a trainer's events to the loop, then reports its end.
-pub fn forward_trainer(handle: TrainerHandle, tx: Sender<AppEvent>) -> JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut failed = false;
-        for e in handle.events.iter() {
-            failed |= matches!(e, TrainEvent::Failed { .. });
-            if tx.send(AppEvent::Train(Box::new(e))).is_err() {
-                return;
-            }
-        }
-        let unreported = match handle.thread.join() {
-            Ok(Err(e)) if !failed => Some(e.to_string()),
-            Err(_) => Some("the trainer thread crashed".into()),
-            _ => None,
-        };
-        let _ = tx.send(AppEvent::TrainerDone(unreported));
     })
 }

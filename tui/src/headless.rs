@@ -1,80 +1,29 @@
-//! `resnet-tui train --headless`: d2l's lines on stdout, JSON Lines metrics, and the run
-//! setup shared with the dashboard (configuration, resume, data search).
+//! `resnet-tui train --headless`: d2l's lines on stdout, JSON Lines metrics, signals that
+//! stop the run after saving.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use resnet_core::checkpoint::Checkpoint;
-use resnet_core::data::{FashionMnist, Search};
-use resnet_core::train::{train, Control, EpochMetrics, SaveReason, Session, TrainEvent};
+use resnet_core::train::{train, Control, EpochMetrics, OnSaveError, Session, TrainEvent};
 
-use crate::app::Interrupt;
 use crate::cli::TrainArgs;
 use crate::device::{on_device, resolve};
-use crate::signals::{self, Signals};
+use crate::failure::Failure;
+use crate::plan::{load_resume, plan, session, set_threads};
+use crate::run_view::RunView;
+use crate::signals::{self, Interrupt, Signals};
 
-/// Why a command failed, and so its exit status.
-#[derive(Debug, PartialEq)]
-pub enum Failure {
-    /// Bad arguments, data or files before training began: exit 2.
-    Usage(String),
-    /// Training itself failed: exit 1.
-    Training(String),
-}
-
-/// Builds the run from the flags: threads, device, resume, configuration and data.
+/// Builds the run from the flags: threads, resume, the checked plan, and the data.
 pub fn prepare(args: &TrainArgs) -> Result<Session, Failure> {
-    let usage = |e: resnet_core::Error| Failure::Usage(e.to_string());
-    if let Some(n) = args.threads {
-        if n == 0 {
-            return Err(Failure::Usage("invalid --threads: must be at least 1".into()));
-        }
-        // Only the first call in a process can set the pool; later ones keep it.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
-    }
-    let (config, resume) = match &args.resume {
-        Some(path) => {
-            let ckpt = Checkpoint::load(path).map_err(usage)?;
-            let fixed = args.recipe_flags();
-            if !fixed.is_empty() {
-                return Err(Failure::Usage(format!(
-                    "{} cannot change when resuming: the run's recipe is in {} (only --epochs may grow)",
-                    fixed.join(", "),
-                    path.display()
-                )));
-            }
-            let mut config = ckpt.config.clone();
-            config.epochs = args.epochs.unwrap_or(config.epochs);
-            if config.epochs < ckpt.position.epoch {
-                return Err(Failure::Usage(format!(
-                    "invalid --epochs: {} already has {} completed epochs",
-                    path.display(),
-                    ckpt.position.epoch
-                )));
-            }
-            (config, Some((ckpt, path.clone())))
-        }
-        None => (args.config().map_err(Failure::Usage)?, None),
-    };
-    config.validate().map_err(usage)?;
-    let search = Search::standard(args.data_dir.clone(), !args.no_download);
-    let mut progress = download_progress();
-    let (dir, source) = search.locate(&mut progress).map_err(usage)?;
-    let data = FashionMnist::load(&dir).map_err(usage)?;
-    Ok(Session {
-        config,
-        data: Arc::new(data),
-        data_source: format!("{} ({source})", dir.display()),
-        checkpoint: args.checkpoint.clone().or_else(|| args.resume.clone()),
-        keep: args.keep as usize,
-        save_every: args.save_every,
-        resume,
-        control: Control::new(),
-    })
+    set_threads(args)?;
+    let resume = load_resume(args)?;
+    let config = args.config(resume.as_ref().map(|r| &r.checkpoint.config)).map_err(Failure::Usage)?;
+    let plan = plan(args, config, args.checkpoint.clone(), resume.as_ref(), OnSaveError::Fail)?;
+    session(plan, args.data_dir.clone(), !args.no_download, &mut download_progress()).map_err(Failure::usage)
 }
 
 /// A progress line on stderr while downloading (only when stderr is a terminal).
@@ -86,17 +35,6 @@ fn download_progress() -> impl FnMut(resnet_core::data::Progress<'_>) {
             eprint!("\rdownloading {}: {:.1} MB{total}   ", p.name, p.done as f64 / 1e6);
         }
     }
-}
-
-/// d2l's closing lines: the last epoch's numbers and the examples/sec of the whole run.
-pub fn summary(history: &[EpochMetrics], device: &str) -> Option<String> {
-    let last = history.last()?;
-    let seconds: f64 = history.iter().map(|m| 1.0 / m.examples_per_sec.max(f64::MIN_POSITIVE)).sum();
-    let rate = history.len() as f64 / seconds;
-    Some(format!(
-        "loss {:.3}, train acc {:.3}, test acc {:.3}\n{rate:.1} examples/sec on {device}",
-        last.loss, last.train_acc, last.test_acc
-    ))
 }
 
 fn open_metrics(path: &Path, history: &[EpochMetrics]) -> Result<BufWriter<File>, Failure> {
@@ -121,61 +59,56 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
     let signals = Signals::register();
     let target = resolve(args.device).map_err(Failure::Usage)?;
     let session = prepare(args)?;
-    let watcher = watch_signals(signals, session.control.clone());
-    let history = session.resume.as_ref().map(|(c, _)| c.history.clone()).unwrap_or_default();
+    let control = Control::new();
+    let watcher = watch_signals(signals, control.clone());
+    let history = session.plan.resume.as_ref().map(|r| r.checkpoint.history.clone()).unwrap_or_default();
     let mut metrics = args.metrics_out.as_deref().map(|p| open_metrics(p, &history)).transpose()?;
-    let epochs = session.config.epochs;
-    let mut device = String::from("cpu");
-    let mut sink = |event: TrainEvent| match event {
-        TrainEvent::Started {
-            config,
-            data,
-            train_examples,
-            test_examples,
-            batches_per_epoch,
-            device: d,
-            resumed_from,
-            start_epoch,
-            start_batch,
-            ..
-        } => {
-            device = d;
-            if let Some(from) = resumed_from {
-                println!("resuming {from} at epoch {}, batch {start_batch}", start_epoch + 1);
+    let (clock, mut view) = (Instant::now(), RunView::default());
+    let mut sink = |event: TrainEvent| {
+        view.apply(&event, clock.elapsed());
+        match &event {
+            TrainEvent::Started {
+                config,
+                data,
+                train_examples,
+                test_examples,
+                batches_per_epoch,
+                resumed_from,
+                start_epoch,
+                start_batch,
+                ..
+            } => {
+                if let Some(from) = resumed_from {
+                    println!("resuming {from} at epoch {}, batch {start_batch}", start_epoch + 1);
+                }
+                println!(
+                    "training {} on {}: {train_examples} training and {test_examples} test images from {data}; \
+                     {batches_per_epoch} batches of {} at {}x{}, lr {}",
+                    config.model, view.device, config.batch_size, config.resize, config.resize, config.lr
+                );
             }
-            println!(
-                "training {} on {device}: {train_examples} training and {test_examples} test images from {data}; \
-                 {batches_per_epoch} batches of {} at {}x{}, lr {}",
-                config.model, config.batch_size, config.resize, config.resize, config.lr
-            );
-        }
-        TrainEvent::Epoch(m) => {
-            println!("{}", m.line(epochs, &device));
-            if let Some(out) = metrics.as_mut() {
-                write_metrics(out, &m);
+            TrainEvent::Epoch(m) => {
+                println!("{}", view.epoch_line(m));
+                if let Some(out) = metrics.as_mut() {
+                    write_metrics(out, m);
+                }
             }
-        }
-        TrainEvent::CheckpointSaved { path, step, reason } => {
-            let why = match reason {
-                SaveReason::EpochEnd => "epoch end",
-                SaveReason::Requested => "requested",
-                SaveReason::Stop => "stopping",
-                SaveReason::Periodic => "periodic",
-            };
-            eprintln!("saved checkpoint {path} ({why}, step {step})");
-        }
-        TrainEvent::Warning(w) => eprintln!("warning: {w}"),
-        TrainEvent::Finished { history, stopped } => {
-            if stopped {
-                println!("stopped early");
+            TrainEvent::CheckpointSaved { path, step, reason } => {
+                eprintln!("saved checkpoint {path} ({reason}, step {step})")
             }
-            if let Some(s) = summary(&history, &device) {
-                println!("{s}");
+            TrainEvent::Warning(w) => eprintln!("warning: {w}"),
+            TrainEvent::Finished { stopped, .. } => {
+                if *stopped {
+                    println!("stopped early");
+                }
+                if let Some(s) = view.summary() {
+                    println!("{s}");
+                }
             }
+            _ => {}
         }
-        _ => {}
     };
-    let result = on_device!(target, D => train::<D>(&session, &mut sink))
+    let result = on_device!(target, D => train::<D>(&session, &control, &mut sink))
         .map_err(|e| Failure::Training(e.to_string()));
     let interrupted = watcher.finish();
     result?;

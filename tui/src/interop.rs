@@ -1,10 +1,11 @@
 //! `resnet-tui export` and `import`: checkpoints to and from PyTorch's safetensors.
 
-use resnet_core::checkpoint::{export_checkpoint, import_checkpoint, Checkpoint};
+use resnet_core::interop::{export_checkpoint, import_checkpoint};
 use resnet_core::models::ModelName;
+use resnet_core::train::Checkpoint;
 
 use crate::cli::{ExportArgs, ImportArgs};
-use crate::headless::Failure;
+use crate::failure::Failure;
 
 /// Writes the checkpoint's weights with its model's PyTorch names; returns a report line.
 pub fn export(args: &ExportArgs) -> Result<String, Failure> {

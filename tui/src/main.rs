@@ -3,19 +3,23 @@
 //! `shapes` a model's layer table, `export`/`import` talk to PyTorch.
 
 mod app;
-mod bench;
+mod bench_report;
 mod charts;
 mod cli;
 mod dashboard;
 mod device;
 mod eta;
 mod event;
+mod failure;
 mod headless;
 mod interop;
 mod memory;
-mod setup;
+mod plan;
+mod run_view;
+mod setup_form;
 mod shapes;
 mod signals;
+mod thousands;
 mod ui;
 
 use std::io::IsTerminal;
@@ -24,7 +28,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
-use headless::Failure;
+use failure::Failure;
 
 /// Exit status for bad arguments, data or files (as clap uses).
 const USAGE: u8 = 2;
@@ -42,7 +46,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => return train(&args),
         Some(Command::Export(args)) => interop::export(&args).map(Some),
         Some(Command::Import(args)) => interop::import(&args).map(Some),
-        Some(Command::Bench(args)) => bench::run(&args).map(Some),
+        Some(Command::Bench(args)) => bench_report::run(&args).map(Some),
         None => return train(&cli.train),
     };
     report(result.map(|text| {

@@ -7,6 +7,7 @@ use resnet_core::summary::Row;
 use serde::Serialize;
 
 use crate::cli::ShapesArgs;
+use crate::thousands::thousands;
 
 /// The JSON form: `{"model", "flavor", "input", "layers": [{"name", "output", "params",
 /// "macs"}], "total_params", "total_macs"}`.
@@ -51,19 +52,6 @@ fn json(args: &ShapesArgs, rows: &[Row]) -> String {
     serde_json::to_string(&doc).unwrap_or_default()
 }
 
-/// `12345678` as `12,345,678`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn table(args: &ShapesArgs, model: ModelName, rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{model}, input {}, {} classes", args.input, args.classes);
@@ -83,17 +71,4 @@ fn table(args: &ShapesArgs, model: ModelName, rows: &[Row]) -> String {
     let macs: u64 = rows.iter().map(|r| r.macs).sum();
     let _ = writeln!(out, "{:<44}{:>12}{:>18}", "total", thousands(params as u64), thousands(macs));
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(11_178_378), "11,178,378");
-    }
 }

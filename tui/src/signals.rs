@@ -4,7 +4,14 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::app::Interrupt;
+/// How a signal asks a front end to end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interrupt {
+    /// SIGINT or Ctrl-C.
+    Int,
+    /// SIGTERM.
+    Term,
+}
 
 /// The process's SIGINT and SIGTERM, caught from [`Signals::register`] on.
 pub struct Signals([(Arc<AtomicBool>, Interrupt); 2]);

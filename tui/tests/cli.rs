@@ -164,7 +164,7 @@ fn headless_training_prints_d2l_lines_and_json_metrics() {
     for key in ["epoch", "loss", "train_acc", "test_acc", "examples_per_sec", "seconds"] {
         assert!(record[key].is_number(), "{key} missing in {record}");
     }
-    assert!(stderr(&out).contains(&format!("saved checkpoint {} (epoch end, step 4)", ckpt.display())));
+    assert!(stderr(&out).contains(&format!("saved checkpoint {} (end of epoch, step 4)", ckpt.display())));
 }
 
 #[test]
@@ -338,12 +338,56 @@ fn bad_data_checkpoints_and_flags_are_one_line_errors_and_lose_nothing() {
     }
     let out = resnet_tui(&["train", "--headless", "--resume", g, "--lr", "0.1", "--data-dir", REAL_DATA]);
     assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: cannot resume {g} with another recipe: lr 0.05 saved, 0.1 requested (only the epochs \
+             may change; for a new recipe, start a new run with another checkpoint file)\n"
+        )
+    );
+    let out = quick_train(&["--resume", g, "--batch-size", "32", "--resize", "32"]);
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).starts_with("error: --lr cannot change when resuming: the run's recipe is in"),
+        stderr(&out).contains("batch size 64 saved, 32 requested; resize 28 saved, 32 requested"),
         "{}",
         stderr(&out)
     );
     assert_eq!(std::fs::read(&good).unwrap(), before, "the good checkpoint changed");
+}
+
+#[test]
+fn the_same_command_with_resume_added_continues_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("run.ckpt");
+    let c = ckpt.to_str().unwrap();
+    let command = |epochs: &str, extra: &[&str]| {
+        let mut args =
+            vec!["train", "--headless", "--preset", "quick", "--epochs", epochs, "--limit-train", "128"];
+        args.extend(["--limit-test", "64", "--batch-size", "64", "--data-dir", REAL_DATA, "--checkpoint", c]);
+        args.extend_from_slice(extra);
+        resnet_tui(&args)
+    };
+    let first = command("1", &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // Every recipe flag equals the saved recipe: accepted, and there is nothing left to do.
+    let again = command("1", &["--resume", c]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(text.starts_with(&format!("resuming {c} at epoch 2, batch 0\n")), "{text}");
+    // More epochs continue it.
+    let more = command("2", &["--resume", c]);
+    assert!(more.status.success(), "{}", stderr(&more));
+    let text = String::from_utf8_lossy(&more.stdout);
+    assert!(text.contains("epoch 2/2: loss ") && !text.contains("epoch 1/2"), "{text}");
+    let saved = resnet_core::train::Checkpoint::load(&ckpt).unwrap();
+    assert_eq!((saved.position.epoch, saved.history.len()), (2, 2));
+    // Fewer epochs than completed: one line naming both.
+    let fewer = command("1", &["--resume", c]);
+    assert_eq!(fewer.status.code(), Some(2));
+    assert_eq!(
+        stderr(&fewer),
+        format!("error: invalid epochs: {c} already has 2 completed epochs; ask for at least 2\n")
+    );
 }
 
 #[test]

@@ -10,7 +10,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{small_run, temporaries, Running};
-use resnet_core::checkpoint::{older_version, Checkpoint};
+use resnet_core::checkpoint::older_version;
+use resnet_core::train::Checkpoint;
 
 /// Kills the test inflicts.
 const KILLS: usize = 60;

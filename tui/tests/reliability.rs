@@ -6,7 +6,8 @@
 mod common;
 
 use common::{resnet_tui, small_run, temporaries, Running};
-use resnet_core::checkpoint::{older_version, Checkpoint};
+use resnet_core::checkpoint::older_version;
+use resnet_core::train::Checkpoint;
 
 fn with(mut args: Vec<String>, extra: &[&str]) -> Vec<String> {
     args.extend(extra.iter().map(|s| s.to_string()));

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use resnet_core::checkpoint::Checkpoint;
+use resnet_core::train::Checkpoint;
+
+mod common;
+use common::temporaries;
 
 /// A tmux server of our own (its own socket), killed on drop.
 struct Tmux {
@@ -81,6 +84,51 @@ fn dashboard(dir: &Path, checkpoint: &Path) -> String {
         bin = env!("CARGO_BIN_EXE_resnet-tui"),
         ckpt = checkpoint.display(),
     )
+}
+
+/// The shell command that runs the dashboard with `flags` on a slice of the real data, as
+/// [`dashboard`] does.
+fn dashboard_with(dir: &Path, flags: &str) -> String {
+    format!(
+        "sh -c 'echo $$ > {d}/pid; exec {bin} --limit-train 1024 --limit-test 256 --batch-size 64 \
+         --data-dir /usr/share/datasets/fashion-mnist --no-download {flags}'; echo $? > {d}/exit; sleep 60",
+        d = dir.display(),
+        bin = env!("CARGO_BIN_EXE_resnet-tui"),
+    )
+}
+
+/// A finished headless run of `epochs` epochs saved at `ckpt`, with the recipe that
+/// [`dashboard_with`] gives.
+fn saved_run(ckpt: &Path, epochs: usize) -> Checkpoint {
+    let out = Command::new(env!("CARGO_BIN_EXE_resnet-tui"))
+        .args(["train", "--headless", "--preset", "quick", "--limit-train", "1024", "--limit-test", "256"])
+        .args(["--batch-size", "64", "--data-dir", "/usr/share/datasets/fashion-mnist", "--no-download"])
+        .args(["--epochs", &epochs.to_string(), "--checkpoint", ckpt.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Checkpoint::load(ckpt).unwrap()
+}
+
+/// A run saved after `epochs` epochs at `dir/run.ckpt` (returned with its bytes), and the
+/// dashboard opened on it with `flags`.
+fn resuming(dir: &Path, name: &str, epochs: usize, flags: &str) -> (PathBuf, Checkpoint, Vec<u8>, Tmux) {
+    let ckpt = dir.join("run.ckpt");
+    let saved = saved_run(&ckpt, epochs);
+    let bytes = std::fs::read(&ckpt).unwrap();
+    let flags = format!("--preset quick --epochs 6 --resume {} {flags}", ckpt.display());
+    let tmux = Tmux::start(name, &dashboard_with(dir, &flags));
+    tmux.wait_for("the setup screen", 30, |s| s.contains(" SETUP "));
+    (ckpt, saved, bytes, tmux)
+}
+
+/// Stops the run with `q`, `Enter` (stop and save) and returns the checkpoint it left.
+fn stop_and_save(tmux: &Tmux, dir: &Path, ckpt: &Path) -> Checkpoint {
+    tmux.keys(&["q"]);
+    tmux.wait_for("the quit prompt", 10, |s| s.contains("Stop training?"));
+    tmux.keys(&["Enter"]);
+    assert_eq!(wait_exit(dir), 0);
+    Checkpoint::load(ckpt).unwrap()
 }
 
 fn wait_exit(dir: &Path) -> i32 {
@@ -182,4 +230,108 @@ fn a_second_sigint_exits_at_once_and_restores_the_terminal() {
     assert_eq!(wait_exit(dir.path()), 130);
     assert_eq!(tmux.pane_flag("alternate_on"), "0", "the alternate screen was not left");
     assert_eq!(tmux.pane_flag("cursor_flag"), "1", "the cursor was not shown again");
+}
+
+#[test]
+fn a_refused_start_keeps_the_resumed_checkpoint_and_the_next_enter_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    // A device this build does not have: refused on the form, nothing written.
+    let (ckpt, saved, before, tmux) = resuming(dir.path(), "resume-device", 1, "--device cuda");
+    tmux.wait_for("the device row", 10, |s| s.contains("device         cuda"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the refusal", 10, |s| s.contains("this build has no CUDA support"));
+    assert_eq!(std::fs::read(&ckpt).unwrap(), before, "the refused start changed the checkpoint");
+
+    // Switch to the CPU: the next Enter resumes the saved run instead of starting anew.
+    tmux.keys(&["Down", "Down", "Down", "Down", "Down", "Down", "Down", "Left"]);
+    tmux.wait_for("the CPU", 10, |s| s.contains("device         cpu"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the resumed run", 60, |s| s.contains(&format!("resumed {} at epoch 2", ckpt.display())));
+    tmux.wait_for("the first loss points", 60, |s| s.contains("Loss per batch · last"));
+    let after = stop_and_save(&tmux, dir.path(), &ckpt);
+    assert_eq!(after.history[0], saved.history[0], "the first epoch is the saved one");
+    assert!(after.position.step > saved.position.step, "{:?}", after.position);
+}
+
+#[test]
+fn fewer_epochs_than_completed_are_refused_on_the_form_and_fixing_them_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ckpt, saved, before, tmux) = resuming(dir.path(), "resume-epochs", 2, "");
+    tmux.keys(&["Down", "Down", "1", "Enter"]);
+    tmux.wait_for("one epoch", 10, |s| s.contains("▶ epochs         1"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the refusal", 10, |s| s.contains("already has 2 completed epochs; ask for at least 2"));
+    assert_eq!(std::fs::read(&ckpt).unwrap(), before, "the refused start changed the checkpoint");
+
+    tmux.keys(&["3", "Enter"]);
+    tmux.wait_for("three epochs", 10, |s| s.contains("▶ epochs         3"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the resumed run", 60, |s| s.contains(&format!("resumed {} at epoch 3", ckpt.display())));
+    tmux.wait_for("the first loss points", 60, |s| s.contains("Loss per batch · last"));
+    let after = stop_and_save(&tmux, dir.path(), &ckpt);
+    assert_eq!(after.history[..2], saved.history[..], "the saved epochs are kept");
+    assert_eq!(after.config.epochs, 3);
+}
+
+/// A small tmpfs of our own, unmounted on drop: a real full filesystem.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(mib: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "mounting a tmpfs needs root (CI runs as root)");
+        SmallDisk { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn a_save_onto_a_full_disk_pauses_the_run_and_s_tries_again() {
+    let dir = tempfile::tempdir().unwrap();
+    // A ResNet-18 checkpoint is about 45 MB: 64 MiB with a 40 MiB file in the way is full.
+    let disk = SmallDisk::mount(64);
+    let filler = disk.path().join("filler");
+    std::fs::write(&filler, vec![1u8; 40 << 20]).unwrap();
+    let ckpt = disk.path().join("run.ckpt");
+    let flags = format!("--preset quick --epochs 6 --checkpoint {}", ckpt.display());
+    let tmux = Tmux::start("full-disk", &dashboard_with(dir.path(), &flags));
+    tmux.wait_for("the setup screen", 30, |s| s.contains(" SETUP "));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the first loss points", 60, |s| s.contains("Loss per batch · last"));
+
+    tmux.keys(&["s"]);
+    let screen =
+        tmux.wait_for("the failed save", 60, |s| s.contains(" PAUSED ") && s.contains("cannot save:"));
+    assert!(screen.contains("No space left on device"), "{screen}");
+    assert!(screen.contains("s try again"), "{screen}");
+    assert!(!ckpt.exists() && temporaries(disk.path()).is_empty(), "a partial file was left");
+
+    // `q` offers to quit without saving; Esc keeps the run.
+    tmux.keys(&["q"]);
+    tmux.wait_for("the quit prompt", 10, |s| s.contains("▶ quit without saving"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the prompt to close", 10, |s| !s.contains("Stop training?"));
+
+    // Room again: `s` saves and the run goes on.
+    std::fs::remove_file(&filler).unwrap();
+    tmux.keys(&["s"]);
+    tmux.wait_for("the saved checkpoint", 60, |s| s.contains("requested)") && s.contains(" RUNNING "));
+    let after = stop_and_save(&tmux, dir.path(), &ckpt);
+    assert!(after.position.step > 0);
 }

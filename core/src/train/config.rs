@@ -163,6 +163,25 @@ impl TrainConfig {
         Ok(())
     }
 
+    /// Every setting but the epochs, by name, with its value in words: what a resumed run
+    /// must keep.
+    pub fn recipe(&self) -> [(&'static str, String); 11] {
+        let limit = |l: Option<usize>| l.map_or_else(|| "all".into(), |n| n.to_string());
+        [
+            ("model", self.model.to_string()),
+            ("lr", self.lr.to_string()),
+            ("batch size", self.batch_size.to_string()),
+            ("resize", self.resize.to_string()),
+            ("seed", self.seed.to_string()),
+            ("momentum", self.momentum.to_string()),
+            ("nesterov", self.nesterov.to_string()),
+            ("weight decay", self.weight_decay.to_string()),
+            ("schedule", self.schedule.to_string()),
+            ("limit train", limit(self.limit_train)),
+            ("limit test", limit(self.limit_test)),
+        ]
+    }
+
     /// The learning rate of 0-based `epoch`.
     pub fn lr_at(&self, epoch: usize) -> f64 {
         self.schedule.lr(self.lr, epoch, self.epochs)

@@ -1,6 +1,6 @@
 //! What a running trainer tells its front end.
 
-use crate::summary::Row;
+use core::fmt;
 
 use super::{DeviceInfo, EpochMetrics, TrainConfig};
 
@@ -17,6 +17,17 @@ pub enum SaveReason {
     Periodic,
 }
 
+impl fmt::Display for SaveReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SaveReason::EpochEnd => "end of epoch",
+            SaveReason::Requested => "requested",
+            SaveReason::Stop => "stopping",
+            SaveReason::Periodic => "periodic",
+        })
+    }
+}
+
 /// One event of a training run, in the order they happen.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TrainEvent {
@@ -24,8 +35,6 @@ pub enum TrainEvent {
     Started {
         /// The run's configuration.
         config: TrainConfig,
-        /// The model's layer table at the training input size (batch 1).
-        table: Vec<Row>,
         /// Where the data came from.
         data: String,
         /// Training examples per epoch.
@@ -79,6 +88,15 @@ pub enum TrainEvent {
         step: u64,
         /// Why it was written.
         reason: SaveReason,
+    },
+    /// A checkpoint could not be written (a full disk, say) and the plan says to pause
+    /// ([`super::OnSaveError::Pause`]): the run waits, paused, for a save request (to try
+    /// again), a stop request, or to be resumed without saving.
+    SaveFailed {
+        /// The save that failed.
+        reason: SaveReason,
+        /// Why, in one line.
+        message: String,
     },
     /// The trainer is paused.
     Paused,

@@ -2,7 +2,6 @@
 //! training mode for steps and inference mode for testing, d2l's metrics — plus checkpoints,
 //! resuming, a control handle and events for front ends.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,39 +11,31 @@ use dfdx::prelude::*;
 use super::loss::{cross_entropy, one_hot};
 use super::metrics::correct;
 use super::sgd::{Sgd, SgdSettings};
-use super::{Control, EpochMetrics, EpochTotals, SaveReason, TrainConfig, TrainDevice, TrainEvent};
-use crate::checkpoint::{load_named, named_tensors, remove_stale_temps, Checkpoint, Position};
+use super::{
+    Checkpoint, Control, EpochMetrics, EpochTotals, OnSaveError, Position, RunPlan, SaveReason, TrainDevice,
+    TrainEvent,
+};
+use crate::checkpoint::{load_named, named_tensors, remove_stale_temps};
+pub use crate::data::idx::CLASSES;
+use crate::data::idx::SIDE;
 use crate::data::{batch_count, batch_ranges, epoch_order, make_batch, FashionMnist, Resizer, Split};
 use crate::models::with_model;
 use crate::nn::init::xavier_uniform;
-use crate::summary::{Dims, ModelShape};
+use crate::summary::ModelShape;
 use crate::Error;
 
 /// Fashion-MNIST images have one channel.
 pub const IN_CHANNELS: usize = 1;
-/// Fashion-MNIST has ten classes.
-pub const CLASSES: usize = 10;
 
-/// A run to do: configuration, data, and where checkpoints go.
+/// A run to do: the checked plan and the data.
 #[derive(Clone, Debug)]
 pub struct Session {
-    /// The configuration (when resuming, the checkpoint's, possibly with more epochs).
-    pub config: TrainConfig,
+    /// What to train, how, and where checkpoints go.
+    pub plan: RunPlan,
     /// The dataset.
     pub data: Arc<FashionMnist>,
     /// Where the data came from, for the front end.
     pub data_source: String,
-    /// Where to write checkpoints (each epoch, on request and on stop); `None` for none.
-    pub checkpoint: Option<PathBuf>,
-    /// How many checkpoint files to keep: the newest at `checkpoint`, older ones at
-    /// `checkpoint.1`, `checkpoint.2`, ... (at least 1).
-    pub keep: usize,
-    /// Also save every this many steps (`None`: only at epoch ends, on request and on stop).
-    pub save_every: Option<u64>,
-    /// A checkpoint to continue from, and its path.
-    pub resume: Option<(Checkpoint, PathBuf)>,
-    /// The handle the front end steers the run with.
-    pub control: Control,
 }
 
 /// How a run ended (when it did not fail).
@@ -56,14 +47,19 @@ pub struct Outcome {
     pub stopped: bool,
 }
 
-/// Trains the session's model on `D`, sending events to `sink`. A failure is also sent as
-/// [`TrainEvent::Failed`] before it is returned.
-pub fn train<D: TrainDevice>(session: &Session, sink: &mut dyn FnMut(TrainEvent)) -> Result<Outcome, Error>
+/// Trains the session's model on `D`, steered by `control`, sending events to `sink`. A
+/// failure is also sent as [`TrainEvent::Failed`] before it is returned.
+pub fn train<D: TrainDevice>(
+    session: &Session,
+    control: &Control,
+    sink: &mut dyn FnMut(TrainEvent),
+) -> Result<Outcome, Error>
 where
     Error: From<D::Err>,
 {
-    let result = session.config.validate().and_then(|()| {
-        with_model!(session.config.model, M => Trainer::<M<IN_CHANNELS, CLASSES>, D>::new(session)?.run(sink))
+    let config = &session.plan.config;
+    let result = config.validate().and_then(|()| {
+        with_model!(config.model, M => Trainer::<M<IN_CHANNELS, CLASSES>, D>::new(session, control)?.run(sink))
     });
     if let Err(e) = &result {
         sink(TrainEvent::Failed { message: e.to_string() });
@@ -103,6 +99,7 @@ where
     Error: From<D::Err>,
 {
     s: &'s Session,
+    control: &'s Control,
     dev: D,
     model: M::Model,
     sgd: Sgd<M::Model>,
@@ -117,12 +114,20 @@ fn used(split: &Split, limit: Option<usize>) -> usize {
     limit.map_or(split.len(), |l| l.min(split.len()))
 }
 
+/// What the loop does after a step.
+enum Flow {
+    /// Go on training.
+    Continue,
+    /// Stop now (a stop was requested; the checkpoint is written).
+    Stop,
+}
+
 impl<'s, M: Trainable<D>, D: TrainDevice> Trainer<'s, M, D>
 where
     Error: From<D::Err>,
 {
-    fn new(s: &'s Session) -> Result<Self, Error> {
-        let c = &s.config;
+    fn new(s: &'s Session, control: &'s Control) -> Result<Self, Error> {
+        let c = &s.plan.config;
         let dev = D::create(c.seed)?;
         let mut model = M::try_build_on_device(&dev)?;
         xavier_uniform(&mut model)?;
@@ -130,9 +135,9 @@ where
             SgdSettings { momentum: c.momentum, nesterov: c.nesterov, weight_decay: c.weight_decay };
         let mut sgd = Sgd::new(settings);
         let (mut position, mut history) = (Position::default(), Vec::new());
-        if let Some((ckpt, path)) = &s.resume {
-            ckpt.expect_model(c.model, IN_CHANNELS, CLASSES, path)?;
-            let source = path.display().to_string();
+        if let Some(resume) = &s.plan.resume {
+            let (ckpt, source) = (&resume.checkpoint, resume.path.display().to_string());
+            ckpt.header.expect_model(c.model, IN_CHANNELS, CLASSES, &resume.path)?;
             load_named(&mut model, &ckpt.params, &source)?;
             if let Some(velocity) = &ckpt.velocity {
                 let mut v = model.clone();
@@ -142,14 +147,35 @@ where
             (position, history) = (ckpt.position, ckpt.history.clone());
         }
         let grads = Some(model.try_alloc_grads()?);
-        Ok(Self { s, dev, model, sgd, grads, resizer: Resizer::new(28, c.resize), position, history })
+        let resizer = Resizer::new(SIDE, c.resize);
+        Ok(Self { s, control, dev, model, sgd, grads, resizer, position, history })
     }
 
+    /// Training examples per epoch and test examples.
+    fn sizes(&self) -> (usize, usize) {
+        let (c, data) = (&self.s.plan.config, &self.s.data);
+        (used(&data.train, c.limit_train), used(&data.test, c.limit_test))
+    }
+
+    /// The whole run: epochs of steps, each followed by a test pass and a checkpoint.
     fn run(mut self, sink: &mut dyn FnMut(TrainEvent)) -> Result<Outcome, Error> {
-        let (c, data) = (&self.s.config, &self.s.data);
-        let (n_train, n_test) = (used(&data.train, c.limit_train), used(&data.test, c.limit_test));
-        let batches = batch_count(n_train, c.batch_size);
-        if let Some(path) = &self.s.checkpoint {
+        self.start(sink);
+        while self.position.epoch < self.s.plan.config.epochs {
+            let started = Instant::now();
+            if let Flow::Stop = self.train_epoch(sink)? {
+                sink(TrainEvent::Finished { history: self.history.clone(), stopped: true });
+                return Ok(Outcome { history: self.history, stopped: true });
+            }
+            self.finish_epoch(started, sink)?;
+        }
+        sink(TrainEvent::Finished { history: self.history.clone(), stopped: false });
+        Ok(Outcome { history: self.history, stopped: false })
+    }
+
+    /// Clears what killed runs left next to the checkpoint and announces the run.
+    fn start(&self, sink: &mut dyn FnMut(TrainEvent)) {
+        let plan = &self.s.plan;
+        if let Some(path) = &plan.saving.checkpoint {
             let removed = remove_stale_temps(path);
             if removed > 0 {
                 sink(TrainEvent::Warning(format!(
@@ -158,99 +184,113 @@ where
                 )));
             }
         }
+        let (n_train, n_test) = self.sizes();
         sink(TrainEvent::Started {
-            config: c.clone(),
-            table: M::table(Dims::of([1, IN_CHANNELS, c.resize, c.resize]))?,
+            config: plan.config.clone(),
             data: self.s.data_source.clone(),
             train_examples: n_train,
             test_examples: n_test,
-            batches_per_epoch: batches,
+            batches_per_epoch: batch_count(n_train, plan.config.batch_size),
             start_epoch: self.position.epoch,
             start_batch: self.position.batch,
             device: self.dev.label(),
-            resumed_from: self.s.resume.as_ref().map(|(_, p)| p.display().to_string()),
+            resumed_from: plan.resume.as_ref().map(|r| r.path.display().to_string()),
         });
-        let report_device = |dev: &D, sink: &mut dyn FnMut(TrainEvent)| {
-            if let Some(info) = dev.info() {
-                sink(TrainEvent::Device(info));
-            }
-        };
-        report_device(&self.dev, sink);
-        while self.position.epoch < c.epochs {
-            let epoch = self.position.epoch;
-            let lr = c.lr_at(epoch);
-            let order = epoch_order(n_train, c.seed, epoch);
-            let started = Instant::now();
-            for (b, range) in batch_ranges(n_train, c.batch_size).enumerate().skip(self.position.batch) {
-                let batch = make_batch(&data.train, &order[range], &self.resizer);
-                let clock = Instant::now();
-                let (loss, right) = self.step(batch.images, &batch.labels, batch.side, lr)?;
-                let size = batch.labels.len();
-                self.position.totals.add(loss, right, size, clock.elapsed().as_secs_f64());
-                self.position.batch = b + 1;
-                self.position.step += 1;
-                if !loss.is_finite() {
-                    return Err(Error::Diverged {
-                        epoch: epoch + 1,
-                        step: self.position.step as usize,
-                        loss: loss as f32,
-                    });
-                }
-                let t = self.position.totals;
-                sink(TrainEvent::Batch {
-                    epoch: epoch + 1,
-                    batch: b + 1,
-                    batches,
-                    step: self.position.step,
-                    loss,
-                    train_acc: t.accuracy(),
-                    examples_per_sec: t.examples_per_sec(),
-                    lr,
-                    size,
-                });
-                if self.position.step % 50 == 0 {
-                    report_device(&self.dev, sink);
-                }
-                if self.s.control.take_save_request() {
-                    self.save(SaveReason::Requested, sink)?;
-                } else if self.s.save_every.is_some_and(|n| n > 0 && self.position.step % n == 0) {
-                    self.save(SaveReason::Periodic, sink)?;
-                }
-                if self.s.control.is_paused() && !self.s.control.stop_requested() {
-                    sink(TrainEvent::Paused);
-                    self.s.control.wait_while_paused();
-                    sink(TrainEvent::Resumed);
-                }
-                if self.s.control.stop_requested() {
-                    self.save(SaveReason::Stop, sink)?;
-                    sink(TrainEvent::Finished { history: self.history.clone(), stopped: true });
-                    return Ok(Outcome { history: self.history, stopped: true });
-                }
-            }
-            sink(TrainEvent::Evaluating { epoch: epoch + 1 });
-            let test_acc = self.evaluate(&data.test, n_test)?;
-            let t = self.position.totals;
-            let metrics = EpochMetrics {
-                epoch: epoch + 1,
-                loss: t.loss(),
-                train_acc: t.accuracy(),
-                test_acc,
-                examples_per_sec: t.examples_per_sec(),
-                seconds: started.elapsed().as_secs_f64(),
-                lr,
-            };
-            self.history.push(metrics.clone());
-            sink(TrainEvent::Epoch(metrics));
-            self.position = Position {
-                epoch: epoch + 1,
-                batch: 0,
-                step: self.position.step,
-                totals: EpochTotals::default(),
-            };
-            self.save(SaveReason::EpochEnd, sink)?;
+        self.report_device(sink);
+    }
+
+    fn report_device(&self, sink: &mut dyn FnMut(TrainEvent)) {
+        if let Some(info) = self.dev.info() {
+            sink(TrainEvent::Device(info));
         }
-        sink(TrainEvent::Finished { history: self.history.clone(), stopped: false });
-        Ok(Outcome { history: self.history, stopped: false })
+    }
+
+    /// The current epoch's remaining steps, each followed by [`Trainer::after_step`].
+    fn train_epoch(&mut self, sink: &mut dyn FnMut(TrainEvent)) -> Result<Flow, Error> {
+        let c = &self.s.plan.config;
+        let (epoch, (n_train, _)) = (self.position.epoch, self.sizes());
+        let (lr, batches) = (c.lr_at(epoch), batch_count(n_train, c.batch_size));
+        let order = epoch_order(n_train, c.seed, epoch);
+        for (b, range) in batch_ranges(n_train, c.batch_size).enumerate().skip(self.position.batch) {
+            let batch = make_batch(&self.s.data.train, &order[range], &self.resizer);
+            let clock = Instant::now();
+            let (loss, right) = self.step(batch.images, &batch.labels, batch.side, lr)?;
+            let size = batch.labels.len();
+            self.position.totals.add(loss, right, size, clock.elapsed().as_secs_f64());
+            self.position.batch = b + 1;
+            self.position.step += 1;
+            if !loss.is_finite() {
+                let step = self.position.step as usize;
+                return Err(Error::Diverged { epoch: epoch + 1, step, loss: loss as f32 });
+            }
+            let t = self.position.totals;
+            sink(TrainEvent::Batch {
+                epoch: epoch + 1,
+                batch: b + 1,
+                batches,
+                step: self.position.step,
+                loss,
+                train_acc: t.accuracy(),
+                examples_per_sec: t.examples_per_sec(),
+                lr,
+                size,
+            });
+            if let Flow::Stop = self.after_step(sink)? {
+                return Ok(Flow::Stop);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// The policy between steps: the GPU's report, saves asked for or due, pausing, stopping.
+    fn after_step(&mut self, sink: &mut dyn FnMut(TrainEvent)) -> Result<Flow, Error> {
+        let step = self.position.step;
+        if step % 50 == 0 {
+            self.report_device(sink);
+        }
+        if self.control.take_save_request() {
+            self.save(SaveReason::Requested, sink)?;
+        } else if self.s.plan.saving.save_every.is_some_and(|n| step % n == 0) {
+            self.save(SaveReason::Periodic, sink)?;
+        }
+        if self.control.is_paused() && !self.control.stop_requested() {
+            sink(TrainEvent::Paused);
+            while self.control.is_paused() && !self.control.stop_requested() {
+                self.control.wait_while_paused();
+                // `s` while paused saves at once.
+                if self.control.take_save_request() {
+                    self.save(SaveReason::Requested, sink)?;
+                }
+            }
+            sink(TrainEvent::Resumed);
+        }
+        if self.control.stop_requested() {
+            self.save(SaveReason::Stop, sink)?;
+            return Ok(Flow::Stop);
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// The test pass, the epoch's metrics, and its checkpoint.
+    fn finish_epoch(&mut self, started: Instant, sink: &mut dyn FnMut(TrainEvent)) -> Result<(), Error> {
+        let epoch = self.position.epoch;
+        sink(TrainEvent::Evaluating { epoch: epoch + 1 });
+        let test_acc = self.evaluate(&self.s.data.test, self.sizes().1)?;
+        let t = self.position.totals;
+        let metrics = EpochMetrics {
+            epoch: epoch + 1,
+            loss: t.loss(),
+            train_acc: t.accuracy(),
+            test_acc,
+            examples_per_sec: t.examples_per_sec(),
+            seconds: started.elapsed().as_secs_f64(),
+            lr: self.s.plan.config.lr_at(epoch),
+        };
+        self.history.push(metrics.clone());
+        sink(TrainEvent::Epoch(metrics));
+        self.position =
+            Position { epoch: epoch + 1, batch: 0, step: self.position.step, totals: EpochTotals::default() };
+        self.save(SaveReason::EpochEnd, sink)
     }
 
     /// One SGD step on a batch: returns its mean loss and correct predictions.
@@ -284,7 +324,7 @@ where
     fn evaluate(&self, split: &Split, n: usize) -> Result<f64, Error> {
         let order: Vec<usize> = (0..n).collect();
         let mut right = 0;
-        for range in batch_ranges(n, self.s.config.batch_size) {
+        for range in batch_ranges(n, self.s.plan.config.batch_size) {
             let batch = make_batch(split, &order[range], &self.resizer);
             let x: Images<D, NoneTape> = self
                 .dev
@@ -296,9 +336,11 @@ where
         Ok(right as f64 / n.max(1) as f64)
     }
 
-    /// Writes a checkpoint of the current state, if the session has a path.
-    fn save(&self, reason: SaveReason, sink: &mut dyn FnMut(TrainEvent)) -> Result<(), Error> {
-        let Some(path) = &self.s.checkpoint else {
+    /// Writes a checkpoint of the current state, if the plan has a path. When the write
+    /// fails and the plan says [`OnSaveError::Pause`], reports it and waits for the front end:
+    /// a new save or stop request tries again, resuming goes on without the checkpoint.
+    fn save(&mut self, reason: SaveReason, sink: &mut dyn FnMut(TrainEvent)) -> Result<(), Error> {
+        let Some(path) = &self.s.plan.saving.checkpoint else {
             if reason == SaveReason::Requested {
                 sink(TrainEvent::Warning(
                     "no checkpoint path set: nothing saved (use --checkpoint FILE)".into(),
@@ -306,28 +348,51 @@ where
             }
             return Ok(());
         };
+        let mut failed = false;
+        loop {
+            match self.checkpoint().and_then(|c| c.save_keeping(path, self.s.plan.saving.keep)) {
+                Ok(()) => break,
+                Err(e @ Error::Io { .. }) if self.s.plan.saving.on_save_error == OnSaveError::Pause => {
+                    let since = self.control.pause_after_failed_save();
+                    sink(TrainEvent::SaveFailed { reason, message: e.to_string() });
+                    failed = true;
+                    if !self.control.wait_to_retry_save(since) {
+                        sink(TrainEvent::Resumed);
+                        return Ok(());
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        sink(TrainEvent::CheckpointSaved {
+            path: path.display().to_string(),
+            step: self.position.step,
+            reason,
+        });
+        if failed {
+            self.control.resume();
+            sink(TrainEvent::Resumed);
+        }
+        Ok(())
+    }
+
+    /// The current state as a checkpoint; an error instead when the weights diverged (a good
+    /// checkpoint is never replaced by a diverged one).
+    fn checkpoint(&self) -> Result<Checkpoint, Error> {
         let params = named_tensors(&self.model)?;
-        // Never replace a good checkpoint with a diverged one.
         if params.iter().any(|t| t.data.iter().any(|v| !v.is_finite())) {
             // At an epoch's end the position already counts that epoch as done.
             let p = &self.position;
             let epoch = if p.batch == 0 { p.epoch.max(1) } else { p.epoch + 1 };
             return Err(Error::NonFiniteWeights { epoch, step: p.step });
         }
-        let ckpt = Checkpoint {
-            header: Checkpoint::header(self.s.config.model, IN_CHANNELS, CLASSES),
-            config: self.s.config.clone(),
+        Ok(Checkpoint {
+            header: Checkpoint::header(self.s.plan.config.model, IN_CHANNELS, CLASSES),
+            config: self.s.plan.config.clone(),
             position: self.position,
             params,
             velocity: self.sgd.velocity.as_ref().map(named_tensors).transpose()?,
             history: self.history.clone(),
-        };
-        ckpt.save_keeping(path, self.s.keep.max(1))?;
-        sink(TrainEvent::CheckpointSaved {
-            path: path.display().to_string(),
-            step: self.position.step,
-            reason,
-        });
-        Ok(())
+        })
     }
 }

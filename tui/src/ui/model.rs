@@ -7,7 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 
 use crate::app::App;
-use crate::shapes::thousands;
+use crate::thousands::thousands;
 
 /// The layer table.
 pub struct ModelPanel<'a>(pub &'a App);

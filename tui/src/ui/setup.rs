@@ -8,8 +8,8 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use resnet_core::data::batch_count;
 
 use crate::app::App;
-use crate::setup::FIELDS;
-use crate::shapes::thousands;
+use crate::setup_form::FIELDS;
+use crate::thousands::thousands;
 
 /// The settings form and its context.
 pub struct SetupPanel<'a>(pub &'a App);

@@ -30,6 +30,9 @@ impl Widget for StatusBar<'_> {
             (Phase::Running | Phase::Starting, _) => {
                 "space pause · s save · q stop · tab panel · ↑↓ scroll · ? help"
             }
+            (Phase::Paused, _) if app.save_failure.is_some() => {
+                "s try again · space go on without saving · q quit · tab panel · ? help"
+            }
             (Phase::Paused, _) => "space resume · s save · q stop · tab panel · ↑↓ scroll · ? help",
             (Phase::Stopping, _) => "finishing this batch, then saving · tab panel",
             (Phase::Finished | Phase::Failed, _) => "q quit · tab panel · ↑↓ scroll · ? help",
@@ -37,12 +40,17 @@ impl Widget for StatusBar<'_> {
         let state = format!(" {} ", app.phase.label().to_uppercase());
         let mut spans =
             vec![Span::styled(state, Style::default().bg(color).fg(Color::Black).bold()), Span::raw(" ")];
-        // A failed run says why first; the keys follow.
-        if app.phase == Phase::Failed {
-            if let Some(line) = app.log.iter().rev().find(|l| l.level == Level::Error) {
-                spans.push(Span::styled(line.text.clone(), Style::default().fg(Color::Red).bold()));
-                spans.push(Span::raw(" · "));
+        // A failed run or save says why first; the keys follow.
+        let failed = match (&app.save_failure, app.phase) {
+            (Some(why), Phase::Paused) => Some(format!("cannot save: {why}")),
+            (_, Phase::Failed) => {
+                app.log.iter().rev().find(|l| l.level == Level::Error).map(|l| l.text.clone())
             }
+            _ => None,
+        };
+        if let Some(why) = failed {
+            spans.push(Span::styled(why, Style::default().fg(Color::Red).bold()));
+            spans.push(Span::raw(" · "));
         }
         spans.push(Span::raw(keys).dim());
         Line::from(spans).render(area, buf);

@@ -11,7 +11,7 @@ use resnet_core::train::{Control, EpochMetrics, SaveReason, TrainConfig, TrainEv
 
 use crate::app::{App, Panel};
 use crate::cli::{Cli, Command};
-use crate::setup::SetupForm;
+use crate::setup_form::SetupForm;
 
 fn press(app: &mut App, code: KeyCode) {
     app.on_key(KeyEvent {
@@ -42,6 +42,12 @@ fn setup_app() -> App {
     )
 }
 
+/// A trainer event arriving at `now`.
+fn train_at(app: &mut App, event: TrainEvent, now: Duration) {
+    app.now = now;
+    app.on_train(event);
+}
+
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
@@ -53,10 +59,10 @@ fn training_app() -> App {
     app.started(Control::new());
     let config = TrainConfig::quick();
     let batches = 235;
-    app.on_train(
+    train_at(
+        &mut app,
         TrainEvent::Started {
             config: config.clone(),
-            table: Vec::new(),
             data: "/usr/share/datasets/fashion-mnist (package dataset-fashion-mnist)".into(),
             train_examples: 60_000,
             test_examples: 10_000,
@@ -74,7 +80,8 @@ fn training_app() -> App {
         let batch = if epoch == 1 { step as usize } else { step as usize - batches };
         let loss = 0.3 + 2.0 / (1.0 + step as f64 / 20.0) + 0.05 * ((step as f64) * 1.7).sin();
         t += 0.75;
-        app.on_train(
+        train_at(
+            &mut app,
             TrainEvent::Batch {
                 epoch,
                 batch,
@@ -89,7 +96,7 @@ fn training_app() -> App {
             secs(t),
         );
         if step as usize == batches {
-            app.on_train(TrainEvent::Evaluating { epoch: 1 }, secs(t));
+            train_at(&mut app, TrainEvent::Evaluating { epoch: 1 }, secs(t));
             t += 9.0;
             let m = EpochMetrics {
                 epoch: 1,
@@ -100,8 +107,9 @@ fn training_app() -> App {
                 seconds: 185.2,
                 lr: 0.05,
             };
-            app.on_train(TrainEvent::Epoch(m), secs(t));
-            app.on_train(
+            train_at(&mut app, TrainEvent::Epoch(m), secs(t));
+            train_at(
+                &mut app,
                 TrainEvent::CheckpointSaved {
                     path: "runs/quick.ckpt".into(),
                     step,
@@ -111,7 +119,7 @@ fn training_app() -> App {
             );
         }
     }
-    app.on_train(TrainEvent::Warning("no checkpoint path set: nothing saved".into()), secs(t));
+    train_at(&mut app, TrainEvent::Warning("no checkpoint path set: nothing saved".into()), secs(t));
     app.memory = Some(612 << 20);
     app.now = secs(t);
     app
@@ -170,8 +178,10 @@ fn popups_and_a_finished_run() {
         seconds: 180.0,
         lr: 0.05,
     };
-    app.on_train(TrainEvent::Epoch(m.clone()), app.now + secs(100.0));
-    app.on_train(TrainEvent::Finished { history: vec![m], stopped: false }, app.now);
+    let later = app.now + secs(100.0);
+    train_at(&mut app, TrainEvent::Epoch(m.clone()), later);
+    let history = app.run.epochs.clone();
+    train_at(&mut app, TrainEvent::Finished { history, stopped: false }, later);
     insta::assert_snapshot!("finished", screen(&app, 120, 40));
 }
 
@@ -184,7 +194,8 @@ fn a_small_terminal_is_told_so() {
 fn a_diverged_run_shows_why_in_the_log_and_the_status_bar() {
     let mut app = training_app();
     let message = "training diverged: loss NaN at epoch 2, step 301; lower the learning rate";
-    app.on_train(TrainEvent::Failed { message: message.into() }, app.now + secs(1.0));
+    let later = app.now + secs(1.0);
+    train_at(&mut app, TrainEvent::Failed { message: message.into() }, later);
     let text = screen(&app, 120, 40);
     insta::assert_snapshot!("diverged", text);
     let status = text.lines().last().unwrap();
@@ -196,7 +207,7 @@ fn a_gpu_run_shows_the_gpu_and_its_memory() {
     let mut app = training_app();
     let info =
         resnet_core::train::DeviceInfo { name: "NVIDIA H200".into(), memory: Some((3 << 30, 140 << 30)) };
-    app.on_train(TrainEvent::Device(info), app.now);
+    app.on_train(TrainEvent::Device(info));
     let text = screen(&app, 120, 40);
     assert!(text.contains("examples/sec  341.3 on cpu (NVIDIA H200)"), "{text}");
     assert!(text.contains("memory        612 MB · GPU 3.0/140 GB"), "{text}");

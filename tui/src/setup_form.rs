@@ -108,21 +108,11 @@ pub struct SetupForm {
     pub message: Option<String>,
 }
 
-fn preset_config(p: Preset) -> TrainConfig {
-    match p {
-        Preset::D2l => TrainConfig::d2l(),
-        Preset::Quick => TrainConfig::quick(),
-    }
-}
-
 impl SetupForm {
     /// The form for the command line's flags (and the resumed run's recipe, if any); an
     /// error for flags that name no model.
     pub fn new(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<Self, String> {
-        let config = match resumed {
-            Some(c) => TrainConfig { epochs: args.epochs.unwrap_or(c.epochs), ..c.clone() },
-            None => args.config()?,
-        };
+        let config = args.config(resumed)?;
         let mut form = Self {
             config,
             preset: None,
@@ -139,8 +129,8 @@ impl SetupForm {
     }
 
     fn update_preset(&mut self) {
-        self.preset = [Preset::D2l, Preset::Quick].into_iter().find(|&p| {
-            let c = preset_config(p);
+        self.preset = Preset::ALL.into_iter().find(|&p| {
+            let c = p.config();
             TrainConfig { seed: self.config.seed, model: self.config.model, ..c } == self.config
         });
     }
@@ -239,37 +229,24 @@ impl SetupForm {
         });
     }
 
+    /// Takes the edited text into the selected row; the recipe's own checks
+    /// ([`TrainConfig::validate`]) decide what is allowed.
     fn commit(&mut self, text: &str) -> Result<(), String> {
         let text = text.trim();
-        let number = |what: &str| format!("{what} must be a whole number of at least 1");
-        let field = self.field();
-        let c = &mut self.config;
-        match field {
-            Field::Epochs => {
-                c.epochs = text.parse().ok().filter(|&n| n >= 1).ok_or_else(|| number("epochs"))?
-            }
-            Field::BatchSize => {
-                c.batch_size = text.parse().ok().filter(|&n| n >= 1).ok_or_else(|| number("batch size"))?
-            }
-            Field::Resize => {
-                c.resize = text
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=1024).contains(n))
-                    .ok_or("image size must be 1 to 1024")?
-            }
-            Field::Seed => c.seed = text.parse().map_err(|_| "seed must be a whole number")?,
-            Field::Lr => {
-                c.lr = text
-                    .parse()
-                    .ok()
-                    .filter(|&v: &f64| v > 0.0 && v.is_finite())
-                    .ok_or("learning rate must be a positive number")?
-            }
+        let number = |what: &str| format!("{what} must be a number");
+        let mut c = self.config.clone();
+        match self.field() {
+            Field::Epochs => c.epochs = text.parse().map_err(|_| number("epochs"))?,
+            Field::BatchSize => c.batch_size = text.parse().map_err(|_| number("batch size"))?,
+            Field::Resize => c.resize = text.parse().map_err(|_| number("image size"))?,
+            Field::Seed => c.seed = text.parse().map_err(|_| number("seed"))?,
+            Field::Lr => c.lr = text.parse().map_err(|_| number("learning rate"))?,
             Field::DataDir => self.data_dir = (!text.is_empty()).then(|| PathBuf::from(text)),
             Field::Checkpoint => self.checkpoint = (!text.is_empty()).then(|| PathBuf::from(text)),
             Field::Preset | Field::Model | Field::Device => {}
         }
+        c.validate().map_err(|e| e.to_string())?;
+        self.config = c;
         self.update_preset();
         Ok(())
     }
@@ -283,7 +260,7 @@ impl SetupForm {
         match field {
             Field::Preset => {
                 let next = if self.preset == Some(Preset::D2l) { Preset::Quick } else { Preset::D2l };
-                *c = TrainConfig { seed: c.seed, model: c.model, ..preset_config(next) };
+                *c = TrainConfig { seed: c.seed, model: c.model, ..next.config() };
             }
             Field::Model => {
                 let all = ModelName::ALL;
@@ -355,7 +332,7 @@ mod tests {
         let mut f = form(&[]);
         keys(&mut f, &[KeyCode::Down, KeyCode::Down]); // epochs
         assert_eq!(keys(&mut f, &[KeyCode::Char('0'), KeyCode::Enter]), [FormKey::Handled; 2]);
-        assert_eq!(f.message.as_deref(), Some("epochs must be a whole number of at least 1"));
+        assert_eq!(f.message.as_deref(), Some("invalid epochs: must be at least 1"));
         keys(&mut f, &[KeyCode::Backspace, KeyCode::Char('4'), KeyCode::Enter]);
         assert_eq!((f.config.epochs, f.editing.as_ref(), f.message.as_ref()), (4, None, None));
         keys(

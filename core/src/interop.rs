@@ -1,13 +1,14 @@
-//! Whole checkpoints to and from PyTorch safetensors files, in the model's [`Layout`].
+//! Whole checkpoints to and from PyTorch safetensors files, in the model's [`Layout`]: a
+//! run's state ([`crate::train`]) meets the file formats ([`crate::checkpoint`]).
 
 use std::path::Path;
 
 use dfdx::prelude::*;
 
-use super::pytorch::{export_safetensors, import_safetensors, Layout};
-use super::{load_named, named_tensors, Checkpoint, NamedTensor, Position};
+use crate::checkpoint::pytorch::{export_safetensors, import_safetensors, Layout};
+use crate::checkpoint::{load_named, named_tensors, NamedTensor};
 use crate::models::{with_model, ModelName};
-use crate::train::{TrainConfig, CLASSES, IN_CHANNELS};
+use crate::train::{Checkpoint, Position, TrainConfig, CLASSES, IN_CHANNELS};
 use crate::Error;
 
 /// The PyTorch layout of `model`, or an error saying which models have one.
@@ -31,7 +32,7 @@ fn model_params(model: ModelName, tensors: &[NamedTensor], source: &Path) -> Res
 pub fn export_checkpoint(ckpt: &Checkpoint, source: &Path, out: &Path) -> Result<Layout, Error> {
     let model = ckpt.header.model;
     let layout = layout_of(model)?;
-    ckpt.expect_model(model, IN_CHANNELS, CLASSES, source)?;
+    ckpt.header.expect_model(model, IN_CHANNELS, CLASSES, source)?;
     model_params(model, &ckpt.params, source)?;
     let tracked = i64::try_from(ckpt.position.step).unwrap_or(i64::MAX);
     export_safetensors(layout, &ckpt.params, tracked, out)?;

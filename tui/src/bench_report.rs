@@ -1,11 +1,11 @@
 //! `resnet-tui bench`: one JSON line of throughput and peak memory, comparable with
-//! `../shared/bench/pytorch_resnet.py speed`; with `--profile`, the step's phases.
+//! `scripts/pytorch_resnet.py speed`; with `--profile`, the step's phases.
 
 use serde_json::json;
 
 use crate::cli::BenchArgs;
 use crate::device::{on_device, resolve, Resolved};
-use crate::headless::Failure;
+use crate::failure::Failure;
 use crate::memory::peak_bytes;
 
 /// Runs the benchmark and returns its JSON lines.
