@@ -9,56 +9,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use cudarc::driver::{result, sys};
 use dfdx::prelude::*;
 
-use crate::ops::{
-    generic, BatchNormKernel, Conv2dKernel, Geometry2d, MaxPool2dKernel, NormGeometry, NormParams,
-};
+use crate::ops::{BatchNormKernel, Conv2dKernel, MaxPool2dKernel};
 use crate::train::{DeviceInfo, TrainDevice};
 use crate::Error;
 
-impl Conv2dKernel for Cuda {
-    fn try_conv2d<X: Shape, Wt: Shape, Bs: Shape, Y: Shape, T: Tape<f32, Self>>(
-        x: Tensor<X, f32, Self, T>,
-        weight: &Tensor<Wt, f32, Self>,
-        bias: Option<&Tensor<Bs, f32, Self>>,
-        geometry: Geometry2d,
-        y_shape: Y,
-    ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
-        generic::conv2d::try_conv2d(x, weight, bias, geometry, y_shape)
-    }
-}
-
-impl MaxPool2dKernel for Cuda {
-    fn try_max_pool2d<X: Shape, Y: Shape, T: Tape<f32, Self>>(
-        x: Tensor<X, f32, Self, T>,
-        geometry: Geometry2d,
-        y_shape: Y,
-    ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
-        generic::max_pool2d::try_max_pool2d(x, geometry, y_shape)
-    }
-}
-
-impl BatchNormKernel for Cuda {
-    fn try_batch_norm_train<X: Shape, P: Shape, T: Tape<f32, Self>>(
-        x: Tensor<X, f32, Self, T>,
-        p: NormParams<'_, P, Self>,
-        running_mean: &mut Tensor<P, f32, Self>,
-        running_var: &mut Tensor<P, f32, Self>,
-        momentum: f64,
-        g: NormGeometry,
-    ) -> Result<Tensor<X, f32, Self, T>, Self::Err> {
-        generic::batch_norm::try_batch_norm_train(x, p, running_mean, running_var, momentum, g)
-    }
-
-    fn try_batch_norm_infer<X: Shape, P: Shape>(
-        x: Tensor<X, f32, Self>,
-        p: NormParams<'_, P, Self>,
-        running_mean: &Tensor<P, f32, Self>,
-        running_var: &Tensor<P, f32, Self>,
-        g: NormGeometry,
-    ) -> Result<Tensor<X, f32, Self>, Self::Err> {
-        generic::batch_norm::try_batch_norm_infer(x, p, running_mean, running_var, g)
-    }
-}
+// The device-generic path is each kernel trait's default.
+impl Conv2dKernel for Cuda {}
+impl MaxPool2dKernel for Cuda {}
+impl BatchNormKernel for Cuda {}
 
 fn no_gpu(reason: impl core::fmt::Display) -> Error {
     Error::Device { reason: format!("no usable CUDA GPU ({reason}); use --device cpu") }

@@ -12,7 +12,7 @@ use resnet_core::train::TrainConfig;
 use resnet_core::train::{Checkpoint, Position};
 
 use crate::meter::{budget, peak_of};
-use crate::mutation::{apply, mutation, Mutation};
+use crate::mutation::{apply, config, mutations, Mutation};
 
 /// A model small enough for thousands of cases, with a convolution and a batch norm.
 pub type Tiny = ((Conv2D<1, 2, 3, 1, 1>, BatchNorm2D<2>), ReLU);
@@ -52,17 +52,17 @@ fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
-    fn damaged_checkpoints_are_refused(mutations in proptest::collection::vec(mutation(), 1..5)) {
+    fn damaged_checkpoints_are_refused(mutations in mutations(1..5)) {
         let mut bytes = valid_checkpoint().to_bytes().unwrap();
         mutations.iter().for_each(|m| apply(&mut bytes, m));
         check(&bytes)?;
     }
 
     #[test]
-    fn damage_behind_a_valid_crc_is_refused(mutations in proptest::collection::vec(mutation(), 1..5)) {
+    fn damage_behind_a_valid_crc_is_refused(mutations in mutations(1..5)) {
         let bytes = valid_checkpoint().to_bytes().unwrap();
         let mut body = bytes[..bytes.len() - 4].to_vec();
         mutations.iter().filter(|m| !matches!(m, Mutation::Truncate(_))).for_each(|m| apply(&mut body, m));

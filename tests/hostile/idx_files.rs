@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use resnet_core::data::idx::{read_images, read_labels, MAX_EXAMPLES, SIDE};
 
 use crate::meter::{budget, peak_of};
-use crate::mutation::{apply, mutation, Mutation};
+use crate::mutation::{apply, config, mutations, Mutation};
 
 /// `bytes` gzip-compressed at `level`.
 pub fn gzip(bytes: &[u8], level: flate2::Compression) -> Vec<u8> {
@@ -104,25 +104,23 @@ fn mutated(images: bool, packing: Packing, mutations: &[Mutation]) -> Vec<u8> {
     bytes
 }
 
+/// Reads a file mutated as `packing` and `mutations` say, as images or labels.
+fn check_mutated(images: bool, packing: Packing, mutations: &[Mutation]) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    check(&mutated(images, packing, mutations), images, dir.path())
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
-    fn mutated_image_files_are_read_or_refused(
-        packing in packing(),
-        mutations in proptest::collection::vec(mutation(), 1..5),
-    ) {
-        let dir = tempfile::tempdir().unwrap();
-        check(&mutated(true, packing, &mutations), true, dir.path())?;
+    fn mutated_image_files_are_read_or_refused(packing in packing(), mutations in mutations(1..5)) {
+        check_mutated(true, packing, &mutations)?;
     }
 
     #[test]
-    fn mutated_label_files_are_read_or_refused(
-        packing in packing(),
-        mutations in proptest::collection::vec(mutation(), 1..5),
-    ) {
-        let dir = tempfile::tempdir().unwrap();
-        check(&mutated(false, packing, &mutations), false, dir.path())?;
+    fn mutated_label_files_are_read_or_refused(packing in packing(), mutations in mutations(1..5)) {
+        check_mutated(false, packing, &mutations)?;
     }
 }
 

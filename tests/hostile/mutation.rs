@@ -50,6 +50,16 @@ pub fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
+/// A few mutations in a row, as many as `len` allows.
+pub fn mutations(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Mutation>> {
+    proptest::collection::vec(mutation(), len)
+}
+
+/// How every hostile property runs: 4000 cases, and no file of failures left behind.
+pub fn config() -> ProptestConfig {
+    ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() }
+}
+
 pub fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
     match m {
         Mutation::Flip(i, b) if !bytes.is_empty() => {

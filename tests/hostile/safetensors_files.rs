@@ -10,7 +10,7 @@ use resnet_core::prelude::*;
 
 use crate::checkpoints::Tiny;
 use crate::meter::{budget, peak_of};
-use crate::mutation::{apply, mutation};
+use crate::mutation::{apply, config, mutations};
 
 /// A valid file of [`Tiny`]'s weights with the seed's names (`0.0.weight`, `0.1.running_var`, ...).
 pub fn valid_safetensors(dir: &Path) -> Vec<u8> {
@@ -39,12 +39,12 @@ fn header_claim() -> impl Strategy<Value = Option<u64>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn damaged_safetensors_files_are_refused(
         claim in header_claim(),
-        mutations in proptest::collection::vec(mutation(), 0..5),
+        mutations in mutations(0..5),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let mut bytes = valid_safetensors(dir.path());

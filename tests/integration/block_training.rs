@@ -61,38 +61,27 @@ fn assert_learns(what: &str, losses: &[f32]) {
     assert!(last < 0.8 * first, "{what}: loss {first} -> {last}: {losses:?}");
 }
 
-#[test]
-fn residual_trains() {
-    type S = Stage<Residual<16, 32, 2, Conv1x1>, Residual<32, 32>, 2>;
-    assert_learns("Residual", &train::<Tiny<S, Head<32, 10>>>());
+/// One test per block kind: `test name: "block", stage, head;`.
+macro_rules! trains {
+    ($($name:ident: $what:literal, $stage:ty, $head:ty;)*) => {$(
+        #[test]
+        fn $name() {
+            assert_learns($what, &train::<Tiny<$stage, $head>>());
+        }
+    )*};
 }
 
-#[test]
-fn basic_block_trains() {
-    type S = Stage<BasicBlock<16, 32, 2, Projection>, BasicBlock<32, 32>, 2>;
-    assert_learns("BasicBlock", &train::<Tiny<S, Head<32, 10>>>());
-}
-
-#[test]
-fn bottleneck_trains() {
-    type S = Stage<Bottleneck<16, 8, 32, 2, Projection>, Bottleneck<32, 8, 32>, 2>;
-    assert_learns("Bottleneck", &train::<Tiny<S, Head<32, 10>>>());
-}
-
-#[test]
-fn residual_bottleneck_trains() {
-    type S = Stage<ResidualBottleneck<16, 8, 32, 2, Conv1x1>, ResidualBottleneck<32, 8, 32>, 2>;
-    assert_learns("ResidualBottleneck", &train::<Tiny<S, Head<32, 10>>>());
-}
-
-#[test]
-fn preact_residual_trains() {
-    type S = Stage<PreActResidual<16, 32, 2, Conv1x1>, PreActResidual<32, 32>, 2>;
-    assert_learns("PreActResidual", &train::<Tiny<S, PreActHead<32, 10>>>());
-}
-
-#[test]
-fn preact_bottleneck_trains() {
-    type S = Stage<PreActBottleneck<16, 8, 32, 2, Conv1x1>, PreActBottleneck<32, 8, 32>, 2>;
-    assert_learns("PreActBottleneck", &train::<Tiny<S, PreActHead<32, 10>>>());
+trains! {
+    residual_trains: "Residual",
+        Stage<Residual<16, 32, 2, Conv1x1>, Residual<32, 32>, 2>, Head<32, 10>;
+    basic_block_trains: "BasicBlock",
+        Stage<BasicBlock<16, 32, 2, Projection>, BasicBlock<32, 32>, 2>, Head<32, 10>;
+    bottleneck_trains: "Bottleneck",
+        Stage<Bottleneck<16, 8, 32, 2, Projection>, Bottleneck<32, 8, 32>, 2>, Head<32, 10>;
+    residual_bottleneck_trains: "ResidualBottleneck",
+        Stage<ResidualBottleneck<16, 8, 32, 2, Conv1x1>, ResidualBottleneck<32, 8, 32>, 2>, Head<32, 10>;
+    preact_residual_trains: "PreActResidual",
+        Stage<PreActResidual<16, 32, 2, Conv1x1>, PreActResidual<32, 32>, 2>, PreActHead<32, 10>;
+    preact_bottleneck_trains: "PreActBottleneck",
+        Stage<PreActBottleneck<16, 8, 32, 2, Conv1x1>, PreActBottleneck<32, 8, 32>, 2>, PreActHead<32, 10>;
 }

@@ -3,7 +3,7 @@
 //! step match PyTorch's own (fixture from `scripts/fixtures/pytorch_reference.py`).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use resnet_core::checkpoint::pytorch::{export_safetensors, import_safetensors, Layout};
 use resnet_core::checkpoint::{load_named, named_tensors};
@@ -56,6 +56,16 @@ fn write_pytorch_weights(path: &Path) {
     write_formula_weights(&state_dict(), path)
 }
 
+/// The seed's model with the formula's weights, written by PyTorch's names to
+/// `dir/seed.safetensors` (returned too) and imported from there.
+fn imported_seed_model(dir: &Path, dev: &Cpu) -> (Built<ResNet18<1, 10>, Cpu>, PathBuf) {
+    let weights = dir.join("seed.safetensors");
+    write_pytorch_weights(&weights);
+    let mut model = dev.build_module::<ResNet18<1, 10>, f32>();
+    load_named(&mut model, &import_safetensors(Layout::Seed, &weights).unwrap(), "seed.safetensors").unwrap();
+    (model, weights)
+}
+
 /// Writes the formula's weights for `state_dict` (tensor index t = position in it).
 pub fn write_formula_weights(state_dict: &[Entry], path: &Path) {
     let entries: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = state_dict
@@ -100,6 +110,16 @@ impl Reference {
 
     pub fn get(&self, name: &str) -> &[f32] {
         &self.0[name]
+    }
+
+    /// Compares `ours` with PyTorch's float32 and float64 results `{kind}.{theirs}` and
+    /// `{kind}64.{theirs}`: as a whole tensor, and where `exact` also element by element.
+    fn compare(&self, what: &str, ours: &[f32], kind: &str, theirs: &str, exact: bool) {
+        let (t32, t64) = (self.get(&format!("{kind}.{theirs}")), self.get(&format!("{kind}64.{theirs}")));
+        if exact {
+            assert_as_accurate(what, ours, t32, t64);
+        }
+        assert_close_overall(what, ours, t32, t64);
     }
 }
 
@@ -154,13 +174,9 @@ fn assert_close_overall(what: &str, ours: &[f32], torch32: &[f32], torch64: &[f3
 #[test]
 fn imported_pytorch_weights_give_pytorchs_logits_gradients_and_sgd_step() {
     let dir = tempfile::tempdir().unwrap();
-    let weights = dir.path().join("seed.safetensors");
-    write_pytorch_weights(&weights);
     let reference = Reference::load();
-
     let dev = Cpu::default();
-    let mut model = dev.build_module::<ResNet18<1, 10>, f32>();
-    load_named(&mut model, &import_safetensors(Layout::Seed, &weights).unwrap(), "seed.safetensors").unwrap();
+    let (mut model, _) = imported_seed_model(dir.path(), &dev);
 
     let x: Tensor<(usize, Const<1>, usize, usize), f32, _> =
         dev.tensor_from_vec(reference.get("input").to_vec(), (8, Const, 64, 64));
@@ -213,14 +229,9 @@ fn imported_pytorch_weights_give_pytorchs_logits_gradients_and_sgd_step() {
         ("5.fc.weight", "7.weight"),
         ("5.fc.bias", "7.bias"),
     ] {
-        let (t32, t64) =
-            (reference.get(&format!("grad.{theirs}")), reference.get(&format!("grad64.{theirs}")));
-        let what = format!("gradient of {theirs}");
         // The head and the last stage come before any knife-edge ReLU: compared exactly.
-        if theirs.starts_with('4') || theirs.starts_with('7') {
-            assert_as_accurate(&what, &grad_of(ours), t32, t64);
-        }
-        assert_close_overall(&what, &grad_of(ours), t32, t64);
+        let exact = theirs.starts_with('4') || theirs.starts_with('7');
+        reference.compare(&format!("gradient of {theirs}"), &grad_of(ours), "grad", theirs, exact);
     }
     let mut sgd = Sgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
     sgd.update(&mut model, &grads, 0.05).unwrap();
@@ -232,25 +243,16 @@ fn imported_pytorch_weights_give_pytorchs_logits_gradients_and_sgd_step() {
         ("4.1.0.f.4.running_var", "4.1.bn2.running_var"),
         ("5.fc.bias", "7.bias"),
     ] {
-        let (t32, t64) =
-            (reference.get(&format!("after.{theirs}")), reference.get(&format!("after64.{theirs}")));
-        let what = format!("{theirs} after one step");
         // Running statistics come from the forward pass only: compared exactly.
-        if theirs.contains("running") || theirs.starts_with('7') {
-            assert_as_accurate(&what, &after[ours], t32, t64);
-        }
-        assert_close_overall(&what, &after[ours], t32, t64);
+        let exact = theirs.contains("running") || theirs.starts_with('7');
+        reference.compare(&format!("{theirs} after one step"), &after[ours], "after", theirs, exact);
     }
 }
 
 #[test]
 fn export_writes_pytorchs_state_dict_names_shapes_and_values() {
     let dir = tempfile::tempdir().unwrap();
-    let weights = dir.path().join("seed.safetensors");
-    write_pytorch_weights(&weights);
-    let dev = Cpu::default();
-    let mut model = dev.build_module::<ResNet18<1, 10>, f32>();
-    load_named(&mut model, &import_safetensors(Layout::Seed, &weights).unwrap(), "seed").unwrap();
+    let (model, weights) = imported_seed_model(dir.path(), &Cpu::default());
     let exported = dir.path().join("export.safetensors");
     export_safetensors(Layout::Seed, &named_tensors(&model).unwrap(), 0, &exported).unwrap();
 

@@ -3,13 +3,11 @@
 
 use std::collections::HashMap;
 
-use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut, ViewTensorName,
-    ViewTensorRef,
-};
+use dfdx::nn::tensor_collection::{TensorCollection, ViewTensorMut, ViewTensorName, ViewTensorRef};
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::nn::visit::{each_tensor, EachTensor, InPlace};
 use crate::Error;
 
 /// One tensor of a model, by its path in the model (`1.0.0.f.0.weight`).
@@ -25,19 +23,13 @@ pub struct NamedTensor {
 
 struct Collect(Vec<NamedTensor>);
 
-impl<D: Device<f32>> TensorVisitor<f32, D> for Collect {
+impl<D: Device<f32>> EachTensor<D> for Collect {
     type Viewer = (ViewTensorRef, ViewTensorName);
     type Err = D::Err;
-    type E2 = f32;
-    type D2 = D;
 
-    fn visit<S: Shape>(
-        &mut self,
-        _: TensorOptions<S, f32, D>,
-        (t, name): (&Tensor<S, f32, D>, String),
-    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
+    fn tensor<S: Shape>(&mut self, _: bool, (t, name): (&Tensor<S, f32, D>, String)) -> Result<(), D::Err> {
         self.0.push(NamedTensor { name, shape: t.shape().concrete().into(), data: t.as_vec() });
-        Ok(None)
+        Ok(())
     }
 }
 
@@ -49,7 +41,7 @@ where
     Error: From<D::Err>,
 {
     let mut c = Collect(Vec::new());
-    M::iter_tensors(&mut RecursiveWalker { m: (model, String::new()), f: &mut c })?;
+    each_tensor::<M, D, _>((model, String::new()), &mut InPlace(&mut c))?;
     Ok(c.0)
 }
 
@@ -59,17 +51,15 @@ struct Restore<'a> {
     used: usize,
 }
 
-impl<'a, D: Device<f32>> TensorVisitor<f32, D> for Restore<'a> {
+impl<'a, D: Device<f32>> EachTensor<D> for Restore<'a> {
     type Viewer = (ViewTensorMut, ViewTensorName);
     type Err = Error;
-    type E2 = f32;
-    type D2 = D;
 
-    fn visit<S: Shape>(
+    fn tensor<S: Shape>(
         &mut self,
-        _: TensorOptions<S, f32, D>,
+        _: bool,
         (t, name): (&mut Tensor<S, f32, D>, String),
-    ) -> Result<Option<Tensor<S, f32, D>>, Error> {
+    ) -> Result<(), Error> {
         let Some(saved) = self.by_name.get(name.as_str()) else {
             return Err(Error::Checkpoint {
                 path: self.source.into(),
@@ -87,7 +77,7 @@ impl<'a, D: Device<f32>> TensorVisitor<f32, D> for Restore<'a> {
         }
         t.copy_from(&saved.data);
         self.used += 1;
-        Ok(None)
+        Ok(())
     }
 }
 
@@ -104,7 +94,7 @@ pub fn load_named<M: TensorCollection<f32, D>, D: Device<f32>>(
         return Err(Error::Checkpoint { path: source.into(), reason: "a tensor name appears twice".into() });
     }
     let mut r = Restore { by_name, source, used: 0 };
-    M::iter_tensors(&mut RecursiveWalker { m: (model, String::new()), f: &mut r })?;
+    each_tensor::<M, D, _>((model, String::new()), &mut InPlace(&mut r))?;
     if r.used != tensors.len() {
         let names = named_tensor_names::<M, D>();
         let extra: Vec<&str> = tensors
@@ -126,25 +116,19 @@ pub fn load_named<M: TensorCollection<f32, D>, D: Device<f32>>(
 
 struct Names(Vec<String>);
 
-impl<D: Device<f32>> TensorVisitor<f32, D> for Names {
+impl<D: Device<f32>> EachTensor<D> for Names {
     type Viewer = ViewTensorName;
     type Err = core::convert::Infallible;
-    type E2 = f32;
-    type D2 = D;
 
-    fn visit<S: Shape>(
-        &mut self,
-        _: TensorOptions<S, f32, D>,
-        name: String,
-    ) -> Result<Option<Tensor<S, f32, D>>, Self::Err> {
+    fn tensor<S: Shape>(&mut self, _: bool, name: String) -> Result<(), Self::Err> {
         self.0.push(name);
-        Ok(None)
+        Ok(())
     }
 }
 
 /// The tensor names of model type `M`, without building one.
 pub fn named_tensor_names<M: TensorCollection<f32, D>, D: Device<f32>>() -> Vec<String> {
     let mut n = Names(Vec::new());
-    let _ = M::iter_tensors(&mut RecursiveWalker { m: String::new(), f: &mut n });
+    let _ = each_tensor::<M, D, _>(String::new(), &mut InPlace(&mut n));
     n.0
 }

@@ -179,38 +179,41 @@ mod tests {
     #[test]
     fn every_violation_is_a_typed_error_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let msg = |r: Result<(usize, Vec<u8>), Error>| r.unwrap_err().to_string();
-        let p = write(&dir, "magic", &idx(2049, &[1, 28, 28], &[0; 784]));
+        // The error for an images file of `bytes`: it names the file, then says what is wrong.
+        let refusal = |name: &str, bytes: &[u8]| {
+            let p = write(&dir, name, bytes);
+            let text = read_images(&p).unwrap_err().to_string();
+            let named = format!("{}: ", p.display());
+            assert!(text.starts_with(&named), "{text:?} does not start with {named:?}");
+            text[named.len()..].to_string()
+        };
         assert_eq!(
-            msg(read_images(&p)),
-            format!(
-                "{}: not an IDX file of the expected kind (magic number 2049, expected 2051)",
-                p.display()
-            )
+            refusal("magic", &idx(2049, &[1, 28, 28], &[0; 784])),
+            "not an IDX file of the expected kind (magic number 2049, expected 2051)"
         );
-        let p = write(&dir, "rows", &idx(IMAGES_MAGIC, &[1, 32, 28], &[0; 896]));
-        assert_eq!(msg(read_images(&p)), format!("{}: header field `rows` is 32, expected 28", p.display()));
-        let p = write(&dir, "short", &idx(IMAGES_MAGIC, &[2, 28, 28], &[0; 784]));
         assert_eq!(
-            msg(read_images(&p)),
-            format!(
-                "{}: 800 bytes of data where the header declares 1584; the file is truncated or corrupt",
-                p.display()
-            )
+            refusal("rows", &idx(IMAGES_MAGIC, &[1, 32, 28], &[0; 896])),
+            "header field `rows` is 32, expected 28"
         );
-        let p = write(&dir, "long", &idx(IMAGES_MAGIC, &[1, 28, 28], &[0; 785]));
-        assert!(msg(read_images(&p)).contains("801 bytes of data where the header declares 800"));
-        let p = write(&dir, "huge", &idx(IMAGES_MAGIC, &[u32::MAX, 28, 28], &[]));
-        assert!(msg(read_images(&p)).contains("header field `count` is 4294967295, expected at most 1000000"));
-        let p = write(&dir, "hdr", &[0, 0, 8]);
-        assert!(msg(read_images(&p)).contains("3 bytes of data where the header declares 16"));
+        assert_eq!(
+            refusal("short", &idx(IMAGES_MAGIC, &[2, 28, 28], &[0; 784])),
+            "800 bytes of data where the header declares 1584; the file is truncated or corrupt"
+        );
+        let long = refusal("long", &idx(IMAGES_MAGIC, &[1, 28, 28], &[0; 785]));
+        assert!(long.contains("801 bytes of data where the header declares 800"));
+        let huge = refusal("huge", &idx(IMAGES_MAGIC, &[u32::MAX, 28, 28], &[]));
+        assert!(huge.contains("header field `count` is 4294967295, expected at most 1000000"));
+        assert!(refusal("hdr", &[0, 0, 8]).contains("3 bytes of data where the header declares 16"));
         let p = write(&dir, "label", &idx(LABELS_MAGIC, &[3], &[1, 11, 2]));
         assert_eq!(
             read_labels(&p).unwrap_err().to_string(),
             format!("{}: label 11 of example 1 is outside 0..10", p.display())
         );
         let missing = dir.path().join("nope");
-        assert!(msg(read_images(&missing)).starts_with(&format!("cannot open {}: ", missing.display())));
+        assert!(read_images(&missing)
+            .unwrap_err()
+            .to_string()
+            .starts_with(&format!("cannot open {}: ", missing.display())));
     }
 
     #[test]

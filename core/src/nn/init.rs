@@ -2,11 +2,11 @@
 //! convolution and linear weight; biases keep PyTorch's default (uniform ±1/sqrt(fan_in)),
 //! batch norm keeps weight 1, bias 0 and running statistics 0/1.
 
-use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
-};
+use dfdx::nn::tensor_collection::{TensorCollection, ViewTensorMut};
 use dfdx::prelude::*;
 use rand_distr::Uniform;
+
+use super::visit::{each_tensor, EachTensor, InPlace};
 
 /// PyTorch's `_calculate_fan_in_and_fan_out` for a weight of shape (out, in, k...):
 /// `(in · receptive field, out · receptive field)`; `None` below rank 2 (not a weight).
@@ -27,33 +27,24 @@ pub fn xavier_bound(fan_in: usize, fan_out: usize) -> f32 {
 
 struct Xavier;
 
-impl<D: Device<f32>> TensorVisitor<f32, D> for Xavier {
+impl<D: Device<f32>> EachTensor<D> for Xavier {
     type Viewer = ViewTensorMut;
     type Err = D::Err;
-    type E2 = f32;
-    type D2 = D;
 
-    fn visit<S: Shape>(
-        &mut self,
-        opts: TensorOptions<S, f32, D>,
-        t: &mut Tensor<S, f32, D>,
-    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
+    fn tensor<S: Shape>(&mut self, trainable: bool, t: &mut Tensor<S, f32, D>) -> Result<(), D::Err> {
         // Trainable tensors of rank >= 2 are conv and linear weights (BN's are rank 1).
-        if let (true, Some((fan_in, fan_out))) =
-            (opts.do_gradient_update, fans(t.shape().concrete().as_ref()))
-        {
+        if let (true, Some((fan_in, fan_out))) = (trainable, fans(t.shape().concrete().as_ref())) {
             let b = xavier_bound(fan_in, fan_out);
             t.try_fill_with_distr(Uniform::new(-b, b))?;
         }
-        Ok(None)
+        Ok(())
     }
 }
 
 /// Re-initialises every convolution and linear weight of `model` with Xavier-uniform
 /// values from the device's random generator (seed it with `Cpu::seed_from_u64`).
 pub fn xavier_uniform<M: TensorCollection<f32, D>, D: Device<f32>>(model: &mut M) -> Result<(), D::Err> {
-    M::iter_tensors(&mut RecursiveWalker { m: model, f: &mut Xavier })?;
-    Ok(())
+    each_tensor::<M, D, _>(model, &mut InPlace(&mut Xavier))
 }
 
 #[cfg(all(test, feature = "std"))]

@@ -14,6 +14,7 @@ mod flatten2d;
 mod global_avg_pool2d;
 pub mod init;
 mod max_pool2d;
+pub(crate) mod visit;
 
 pub use flatten2d::Flatten2D;
 pub use global_avg_pool2d::GlobalAvgPool2D;

@@ -35,8 +35,10 @@ pub struct NormParams<'a, P: Shape, D: Storage<f32>> {
 
 /// A device that can run batch normalisation forward and backward.
 ///
-/// `Cpu` uses a fused kernel (statistics in one parallel pass over channels, normalisation
-/// in another, the backward in closed form); other devices compose dfdx ops.
+/// `Cpu` overrides it with a fused kernel (statistics in one parallel pass over channels,
+/// normalisation in another, the backward in closed form); any other device gets the
+/// default, [`generic::batch_norm`](super::generic::batch_norm), composed of dfdx ops, from
+/// an empty `impl`.
 pub trait BatchNormKernel: Device<f32> {
     /// Training mode: normalises with the batch's mean and (biased) variance, and moves the
     /// running statistics toward them by `momentum` (the running variance is unbiased, as in
@@ -51,7 +53,9 @@ pub trait BatchNormKernel: Device<f32> {
         running_var: &mut Tensor<P, f32, Self>,
         momentum: f64,
         g: NormGeometry,
-    ) -> Result<Tensor<X, f32, Self, T>, Self::Err>;
+    ) -> Result<Tensor<X, f32, Self, T>, Self::Err> {
+        super::generic::batch_norm::try_batch_norm_train(x, p, running_mean, running_var, momentum, g)
+    }
 
     /// Inference mode: normalises with the running statistics.
     ///
@@ -63,5 +67,7 @@ pub trait BatchNormKernel: Device<f32> {
         running_mean: &Tensor<P, f32, Self>,
         running_var: &Tensor<P, f32, Self>,
         g: NormGeometry,
-    ) -> Result<Tensor<X, f32, Self>, Self::Err>;
+    ) -> Result<Tensor<X, f32, Self>, Self::Err> {
+        super::generic::batch_norm::try_batch_norm_infer(x, p, running_mean, running_var, g)
+    }
 }

@@ -8,10 +8,10 @@ use crate::shape::{ChannelsMatch, SpatialMap, Window, WindowOut};
 
 /// A device that can run a 2-D convolution forward and backward.
 ///
-/// `Cpu` uses the fast im2col + `gemm` kernel; other devices use
-/// [`generic::conv2d`](super::generic::conv2d). Without the `std` feature `Cpu` has no
-/// kernel: dfdx's own CPU matmul fallback (without its `cpu` feature) overwrites instead of
-/// accumulating, so numeric work on `Cpu` needs `std`.
+/// `Cpu` overrides it with the fast im2col + `gemm` kernel; any other device gets the
+/// default, [`generic::conv2d`](super::generic::conv2d), from an empty `impl`. Without the
+/// `std` feature `Cpu` has no kernel: dfdx's own CPU matmul fallback (without its `cpu`
+/// feature) overwrites instead of accumulating, so numeric work on `Cpu` needs `std`.
 pub trait Conv2dKernel: Device<f32> {
     /// Convolves `x` with `weight` (and adds `bias`), recording the backward pass on `x`'s tape.
     ///
@@ -24,7 +24,9 @@ pub trait Conv2dKernel: Device<f32> {
         bias: Option<&Tensor<Bs, f32, Self>>,
         geometry: Geometry2d,
         y_shape: Y,
-    ) -> Result<Tensor<Y, f32, Self, T>, Self::Err>;
+    ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
+        super::generic::conv2d::try_conv2d(x, weight, bias, geometry, y_shape)
+    }
 }
 
 /// 2-D convolution with kernel `K`, stride `S`, zero padding `P` (the `window` marker).

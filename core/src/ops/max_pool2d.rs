@@ -8,8 +8,8 @@ use crate::shape::{SpatialMap, Window, WindowOut};
 
 /// A device that can run 2-D max-pooling forward and backward.
 ///
-/// `Cpu` uses the fast argmax kernel (with the `std` feature); other devices use
-/// [`generic::max_pool2d`](super::generic::max_pool2d).
+/// `Cpu` overrides it with the fast argmax kernel (with the `std` feature); any other device
+/// gets the default, [`generic::max_pool2d`](super::generic::max_pool2d), from an empty `impl`.
 pub trait MaxPool2dKernel: Device<f32> {
     /// Max-pools `x`, recording the backward pass on its tape.
     ///
@@ -19,7 +19,9 @@ pub trait MaxPool2dKernel: Device<f32> {
         x: Tensor<X, f32, Self, T>,
         geometry: Geometry2d,
         y_shape: Y,
-    ) -> Result<Tensor<Y, f32, Self, T>, Self::Err>;
+    ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
+        super::generic::max_pool2d::try_max_pool2d(x, geometry, y_shape)
+    }
 }
 
 /// Max-pooling with a `K`×`K` window, stride `S` and padding `P` (the `window` marker);

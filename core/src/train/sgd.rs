@@ -2,10 +2,10 @@
 //! dampening, optional Nesterov, L2 weight decay added to the gradient), whose momentum
 //! buffers are kept as a copy of the model so that checkpoints can save and restore them.
 
-use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
-};
+use dfdx::nn::tensor_collection::{TensorCollection, ViewTensorMut};
 use dfdx::prelude::*;
+
+use crate::nn::visit::{each_tensor, EachTensor, InPlace};
 
 /// SGD hyper-parameters (the learning rate is given at each step, for schedules).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -54,63 +54,55 @@ impl<'a, D: Device<f32>> Step<'a, D> {
             Ok(v.clone())
         }
     }
-}
 
-impl<'a, D: Device<f32>> TensorVisitor<f32, D> for Step<'a, D> {
-    type Viewer = ViewTensorMut;
-    type Err = D::Err;
-    type E2 = f32;
-    type D2 = D;
-
-    fn visit<S: Shape>(
-        &mut self,
-        opts: TensorOptions<S, f32, D>,
+    /// Moves a trainable parameter `w` by `-lr` times its direction; leaves the rest alone.
+    fn apply<S: Shape>(
+        &self,
+        trainable: bool,
         w: &mut Tensor<S, f32, D>,
-    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
-        if opts.do_gradient_update {
-            let d = self.direction(w, None)?;
+        velocity: Option<&mut Tensor<S, f32, D>>,
+    ) -> Result<(), D::Err> {
+        if trainable {
+            let d = self.direction(w, velocity)?;
             w.try_axpy(1.0, &d, -self.lr)?;
         }
-        Ok(None)
+        Ok(())
     }
 }
 
+impl<'a, D: Device<f32>> EachTensor<D> for Step<'a, D> {
+    type Viewer = ViewTensorMut;
+    type Err = D::Err;
+
+    fn tensor<S: Shape>(&mut self, trainable: bool, w: &mut Tensor<S, f32, D>) -> Result<(), D::Err> {
+        self.apply(trainable, w, None)
+    }
+}
+
+/// A [`Step`] over the model and its momentum buffers, walked in step.
 struct MomentumStep<'a, D: Device<f32>>(Step<'a, D>);
 
-impl<'a, D: Device<f32>> TensorVisitor<f32, D> for MomentumStep<'a, D> {
+impl<'a, D: Device<f32>> EachTensor<D> for MomentumStep<'a, D> {
     type Viewer = (ViewTensorMut, ViewTensorMut);
     type Err = D::Err;
-    type E2 = f32;
-    type D2 = D;
 
-    fn visit<S: Shape>(
+    fn tensor<S: Shape>(
         &mut self,
-        opts: TensorOptions<S, f32, D>,
+        trainable: bool,
         (w, v): (&mut Tensor<S, f32, D>, &mut Tensor<S, f32, D>),
-    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
-        if opts.do_gradient_update {
-            let d = self.0.direction(w, Some(v))?;
-            w.try_axpy(1.0, &d, -self.0.lr)?;
-        }
-        Ok(None)
+    ) -> Result<(), D::Err> {
+        self.0.apply(trainable, w, Some(v))
     }
 }
 
 struct Zero;
 
-impl<D: Device<f32>> TensorVisitor<f32, D> for Zero {
+impl<D: Device<f32>> EachTensor<D> for Zero {
     type Viewer = ViewTensorMut;
     type Err = D::Err;
-    type E2 = f32;
-    type D2 = D;
 
-    fn visit<S: Shape>(
-        &mut self,
-        _: TensorOptions<S, f32, D>,
-        t: &mut Tensor<S, f32, D>,
-    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
-        t.try_fill_with_zeros()?;
-        Ok(None)
+    fn tensor<S: Shape>(&mut self, _: bool, t: &mut Tensor<S, f32, D>) -> Result<(), D::Err> {
+        t.try_fill_with_zeros()
     }
 }
 
@@ -133,19 +125,17 @@ impl<M> Sgd<M> {
     {
         let mut step = Step { lr, settings: self.settings, grads };
         if self.settings.momentum == 0.0 {
-            M::iter_tensors(&mut RecursiveWalker { m: model, f: &mut step })?;
-            return Ok(());
+            return each_tensor::<M, D, _>(model, &mut InPlace(&mut step));
         }
         let velocity = match &mut self.velocity {
             Some(v) => v,
             none => {
                 let mut v = model.clone();
-                M::iter_tensors(&mut RecursiveWalker { m: &mut v, f: &mut Zero })?;
+                each_tensor::<M, D, _>(&mut v, &mut InPlace(&mut Zero))?;
                 none.insert(v)
             }
         };
-        M::iter_tensors(&mut RecursiveWalker { m: (model, velocity), f: &mut MomentumStep(step) })?;
-        Ok(())
+        each_tensor::<M, D, _>((model, velocity), &mut InPlace(&mut MomentumStep(step)))
     }
 }
 

@@ -2,6 +2,7 @@
 //! and its registration as a differentiable dfdx op on [`Cpu`].
 
 use alloc::vec;
+use alloc::vec::Vec;
 
 use dfdx::prelude::*;
 use rayon::prelude::*;
@@ -27,35 +28,84 @@ fn groups(g: &Geometry2d) -> impl Iterator<Item = (usize, usize)> + '_ {
     (0..g.batch).step_by(size).map(move |first| (first, size.min(g.batch - first)))
 }
 
+/// What the forward and backward passes share: the live taps, the sizes, the weights in
+/// tap order, and the im2col of one group of images.
+struct Lowering<'g> {
+    g: &'g Geometry2d,
+    taps: Taps,
+    /// Live taps (C·K·K less the ones that only read padding).
+    ckk: usize,
+    /// OH·OW.
+    plane_out: usize,
+    /// O.
+    o: usize,
+    /// Floats of one input image, C·H·W.
+    img_in: usize,
+    /// Floats of one output image, O·OH·OW.
+    img_out: usize,
+    /// Images per group.
+    group: usize,
+    /// The weights as (O, live taps).
+    weight: Vec<f32>,
+}
+
+impl<'g> Lowering<'g> {
+    /// The plan for `g`; `None` when the output is empty (there is nothing to compute).
+    fn new(weight: &[f32], g: &'g Geometry2d) -> Option<Self> {
+        if g.output_len() == 0 {
+            return None;
+        }
+        let taps = Taps::new(g);
+        let (ckk, plane_out, o) = (taps.len(), g.out_plane(), g.out_channels);
+        let weight = weights_to_taps(weight, g, &taps);
+        let (img_in, img_out, group) = (g.in_channels * g.in_plane(), o * plane_out, group_size(g));
+        Some(Self { g, taps, ckk, plane_out, o, img_in, img_out, group, weight })
+    }
+
+    /// Scratch for one group: its images channels-last, and their im2col rows.
+    fn scratch(&self) -> (Vec<f32>, Vec<f32>) {
+        (vec![0.0f32; self.group * self.img_in], vec![0.0f32; self.group * self.plane_out * self.ckk])
+    }
+
+    /// Images `first..first + count` of `x` channels-last into `last`, and their im2col rows
+    /// into `rows`; returns the parts of both that the group fills.
+    ///
+    /// # Shapes
+    /// `x`: (N, C, H, W); returns (count, H, W, C) and (count·OH·OW, live taps).
+    fn im2col<'s>(
+        &self,
+        x: &[f32],
+        (first, count): (usize, usize),
+        (last, rows): (&'s mut [f32], &'s mut [f32]),
+        phase: Phase,
+    ) -> (&'s mut [f32], &'s mut [f32]) {
+        let (last, rows) = (&mut last[..count * self.img_in], &mut rows[..count * self.plane_out * self.ckk]);
+        timed(phase, || {
+            transpose_channels(&x[first * self.img_in..][..count * self.img_in], self.g, count, last, true);
+            im2row(last, self.g, &self.taps, count, rows)
+        });
+        (last, rows)
+    }
+}
+
 /// `y = conv(x, weight) + bias`: `y_rows = rows · Wᵀ`, then transposed into (N, O, OH·OW).
 ///
 /// # Shapes
 /// `x`: (N, C, H, W), `weight`: (O, C, K, K), `bias`: (O,), `y`: (N, O, OH, OW).
 pub fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geometry2d, y: &mut [f32]) {
-    let taps = Taps::new(g);
-    let (ckk, plane_out, o) = (taps.len(), g.out_plane(), g.out_channels);
-    let (img_in, img_out) = (g.in_channels * g.in_plane(), o * plane_out);
-    if g.output_len() == 0 {
-        return;
-    }
-    let group = group_size(g);
-    let weight = weights_to_taps(weight, g, &taps);
-    let mut x_last = vec![0.0f32; group * img_in];
-    let mut rows = vec![0.0f32; group * plane_out * ckk];
-    let mut product = vec![0.0f32; group * plane_out * o];
+    let Some(lo) = Lowering::new(weight, g) else { return };
+    let (ckk, plane_out, o, img_out) = (lo.ckk, lo.plane_out, lo.o, lo.img_out);
+    let (mut last, mut rows) = lo.scratch();
+    let mut product = vec![0.0f32; lo.group * plane_out * o];
     for (first, count) in groups(g) {
         let positions = count * plane_out;
-        let (x_last, rows, product) =
-            (&mut x_last[..count * img_in], &mut rows[..positions * ckk], &mut product[..positions * o]);
-        timed(Phase::ConvForwardIm2col, || {
-            transpose_channels(&x[first * img_in..][..count * img_in], g, count, x_last, true);
-            im2row(x_last, g, &taps, count, rows)
-        });
+        let (_, rows) = lo.im2col(x, (first, count), (&mut last, &mut rows), Phase::ConvForwardIm2col);
+        let product = &mut product[..positions * o];
         timed(Phase::ConvForwardGemm, || {
             sgemm(
                 [positions, ckk, o],
                 MatRef::rows(rows, ckk),
-                MatRef::transposed(&weight, ckk),
+                MatRef::transposed(&lo.weight, ckk),
                 product,
                 false,
                 true,
@@ -91,27 +141,16 @@ pub fn backward(
     gw: &mut [f32],
     mut gb: Option<&mut [f32]>,
 ) {
-    let taps = Taps::new(g);
-    let (ckk, plane_out, o) = (taps.len(), g.out_plane(), g.out_channels);
-    let (img_in, img_out) = (g.in_channels * g.in_plane(), o * plane_out);
-    if g.output_len() == 0 {
-        return;
-    }
-    let group = group_size(g);
-    let weight = weights_to_taps(weight, g, &taps);
+    let Some(lo) = Lowering::new(weight, g) else { return };
+    let (ckk, plane_out, o, img_in, img_out) = (lo.ckk, lo.plane_out, lo.o, lo.img_in, lo.img_out);
     let mut gw_taps = vec![0.0f32; o * ckk];
-    let mut last = vec![0.0f32; group * img_in];
-    let mut rows = vec![0.0f32; group * plane_out * ckk];
-    let mut gy_t = vec![0.0f32; o * group * plane_out];
-    let mut gx_group = vec![0.0f32; group * img_in];
+    let (mut last, mut rows) = lo.scratch();
+    let mut gy_t = vec![0.0f32; o * lo.group * plane_out];
+    let mut gx_group = vec![0.0f32; lo.group * img_in];
     for (first, count) in groups(g) {
         let positions = count * plane_out;
-        let (last, rows, gy_t) =
-            (&mut last[..count * img_in], &mut rows[..positions * ckk], &mut gy_t[..o * positions]);
-        timed(Phase::ConvBackwardIm2col, || {
-            transpose_channels(&x[first * img_in..][..count * img_in], g, count, last, true);
-            im2row(last, g, &taps, count, rows)
-        });
+        let (last, rows) = lo.im2col(x, (first, count), (&mut last, &mut rows), Phase::ConvBackwardIm2col);
+        let gy_t = &mut gy_t[..o * positions];
         // gy is (count, O, OH·OW); the products want (O, count·OH·OW).
         let gy_group = &gy[first * img_out..][..count * img_out];
         timed(Phase::ConvBackwardCol2im, || {
@@ -141,7 +180,7 @@ pub fn backward(
             sgemm(
                 [positions, o, ckk],
                 MatRef::transposed(gy_t, positions),
-                MatRef::rows(&weight, ckk),
+                MatRef::rows(&lo.weight, ckk),
                 rows,
                 false,
                 true,
@@ -149,7 +188,7 @@ pub fn backward(
         });
         timed(Phase::ConvBackwardCol2im, || {
             last.fill(0.0);
-            row2im_add(rows, g, &taps, count, last);
+            row2im_add(rows, g, &lo.taps, count, last);
             let gx_group = &mut gx_group[..count * img_in];
             transpose_channels(last, g, count, gx_group, false);
             for (d, s) in gx[first * img_in..][..count * img_in].iter_mut().zip(gx_group.iter()) {
@@ -157,7 +196,7 @@ pub fn backward(
             }
         });
     }
-    add_taps_to_weights(&gw_taps, g, &taps, gw);
+    add_taps_to_weights(&gw_taps, g, &lo.taps, gw);
 }
 
 impl Conv2dKernel for Cpu {
