@@ -299,6 +299,17 @@ impl<First: LayerShape, Rest: LayerShape, const N: usize> LayerShape for Stage<F
     }
 }
 
+/// The trace of a layer that a table shows as several rows (`each` appends them): the last
+/// row's output, the rows' multiply-accumulates summed.
+fn trace_by_rows(
+    input: Dims,
+    each: fn(Dims, &mut Vec<RawRow>) -> Result<Dims, Error>,
+) -> Result<Trace, Error> {
+    let mut rows = Vec::new();
+    let output = each(input, &mut rows)?;
+    Ok(Trace { output, macs: rows.iter().map(|r| r.macs).sum() })
+}
+
 impl<const C: usize, const CLASSES: usize> Head<C, CLASSES> {
     /// The head as the chapter prints it: pool, flatten, linear.
     fn each(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
@@ -313,9 +324,7 @@ impl<const C: usize, const CLASSES: usize> LayerShape for Head<C, CLASSES> {
     const LABEL: Label = Label::Layer("head");
 
     fn trace(input: Dims) -> Result<Trace, Error> {
-        let mut rows = Vec::new();
-        let output = Self::each(input, &mut rows)?;
-        Ok(Trace { output, macs: rows.iter().map(|r| r.macs).sum() })
+        trace_by_rows(input, Self::each)
     }
 
     fn rows(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
@@ -344,9 +353,7 @@ impl<const C: usize, const CLASSES: usize> LayerShape for PreActHead<C, CLASSES>
     const LABEL: Label = Label::Layer("head");
 
     fn trace(input: Dims) -> Result<Trace, Error> {
-        let mut rows = Vec::new();
-        let output = Self::each(input, &mut rows)?;
-        Ok(Trace { output, macs: rows.iter().map(|r| r.macs).sum() })
+        trace_by_rows(input, Self::each)
     }
 
     fn rows(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
