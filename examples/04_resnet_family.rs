@@ -7,12 +7,12 @@
 
 use resnet_core::models::{torchvision, ModelName};
 use resnet_core::prelude::*;
-use resnet_core::summary::Dims;
+use resnet_core::summary::{self, Dims};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{:<30} {:>14} {:>18}", "model", "parameters", "MACs at 224x224");
     for &model in ModelName::ALL {
-        let rows = model.table(Dims::of([1, 3, 224, 224]), 1000)?;
+        let rows = summary::table(model, Dims::of([1, 3, 224, 224]), 1000)?;
         let (params, macs) = rows.iter().fold((0usize, 0u64), |(p, m), r| (p + r.params, m + r.macs));
         println!("{:<30} {:>14} {:>18}", model.to_string(), params, macs);
     }

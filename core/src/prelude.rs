@@ -28,6 +28,7 @@ pub use crate::models::d2l::{
 };
 pub use crate::models::{torchvision, FirstResnetBlock, Head, PreActHead, ResnetBlock, Stage, Stem, TvStem};
 pub use crate::nn::builders::{BatchNorm2D, Conv2D, Conv2DNoBias, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+pub use crate::nn::{Biased, NoBias};
 pub use crate::shape::{ChannelsMatch, Half, SpatialMap, Window, WindowOut, Windowed};
 
 /// The built module of builder `M` on device `D` (f32), e.g. `Built<ResNet18<1, 10>, Cpu>`.

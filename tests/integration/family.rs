@@ -4,7 +4,7 @@
 
 use resnet_core::models::{Arch, Flavor, ModelName};
 use resnet_core::prelude::*;
-use resnet_core::summary::{Dims, LayerShape, ModelRows, ModelShape, Row};
+use resnet_core::summary::{self, Dims, LayerShape, ModelRows, ModelShape, Row};
 
 /// `(model, params, macs)` of torchvision's resnet18 ... resnet152 at 3 input channels,
 /// 1000 classes and 224x224 (`scripts/fixtures/torchvision_reference.py`).
@@ -20,7 +20,7 @@ fn torchvision_models() -> Vec<(String, usize, u64)> {
 }
 
 fn imagenet_table(model: ModelName) -> Vec<Row> {
-    model.table(Dims::of([1, 3, 224, 224]), 1000).unwrap()
+    summary::table(model, Dims::of([1, 3, 224, 224]), 1000).unwrap()
 }
 
 fn totals(rows: &[Row]) -> (usize, u64) {

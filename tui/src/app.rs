@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use resnet_core::models::ModelName;
-use resnet_core::summary::{Dims, Node};
+use resnet_core::summary::{self, Dims, Node};
 use resnet_core::train::{Control, TrainEvent, CLASSES, IN_CHANNELS};
 
 use crate::run_view::RunView;
@@ -370,7 +370,7 @@ impl App {
 
 /// The outlined layer table of `model` on 1-channel images of side `resize` (batch 1).
 pub fn outline(model: ModelName, resize: usize) -> Result<Vec<Node>, String> {
-    model.outline(Dims::of([1, IN_CHANNELS, resize, resize]), CLASSES).map_err(|e| e.to_string())
+    summary::outline(model, Dims::of([1, IN_CHANNELS, resize, resize]), CLASSES).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use resnet_core::models::ModelName;
-use resnet_core::summary::Row;
+use resnet_core::summary::{self, Row};
 use serde::Serialize;
 
 use crate::cli::ShapesArgs;
@@ -32,7 +32,7 @@ struct LayerJson<'a> {
 /// Computes the table; a shape the model cannot take is an error message.
 pub fn run(args: &ShapesArgs) -> Result<String, String> {
     let model = ModelName::new(args.model, args.flavor).map_err(|e| e.to_string())?;
-    let rows = model.table(args.input, args.classes).map_err(|e| e.to_string())?;
+    let rows = summary::table(model, args.input, args.classes).map_err(|e| e.to_string())?;
     Ok(if args.json { json(args, &rows) } else { table(args, model, &rows) })
 }
 

@@ -8,8 +8,8 @@ use core::marker::PhantomData;
 use dfdx::nn::builders::{GeneralizedResidual, ReLU};
 
 use super::block::build_as_layers;
-use super::{Identity, ResidualBlock, Shortcut};
-use crate::nn::builders::{BatchNorm2D, Conv2DNoBias};
+use super::{Identity, ResidualBlock, ResidualMain, Shortcut};
+use crate::nn::NoBias;
 
 /// torchvision's `BasicBlock(I, O, stride=S, downsample=...)`:
 /// `ReLU(BN(conv3x3(ReLU(BN(conv3x3/S(x))))) + shortcut(x))`, convolutions without bias.
@@ -30,9 +30,9 @@ pub struct BasicBlock<const I: usize, const O: usize, const S: usize = 1, Sc: Sh
     PhantomData<Sc>,
 );
 
-/// The main path of [`BasicBlock`]: conv3x3/S → BN → ReLU → conv3x3 → BN, without biases.
-pub type BasicMain<const I: usize, const O: usize, const S: usize> =
-    (Conv2DNoBias<I, O, 3, S, 1>, BatchNorm2D<O>, ReLU, Conv2DNoBias<O, O, 3, 1, 1>, BatchNorm2D<O>);
+/// The main path of [`BasicBlock`]: the chapter's conv3x3/S → BN → ReLU → conv3x3 → BN
+/// ([`ResidualMain`]), without biases.
+pub type BasicMain<const I: usize, const O: usize, const S: usize> = ResidualMain<I, O, S, NoBias>;
 
 impl<const I: usize, const O: usize, const S: usize, Sc: Shortcut<I, O, S>> ResidualBlock
     for BasicBlock<I, O, S, Sc>

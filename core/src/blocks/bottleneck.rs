@@ -9,8 +9,8 @@ use core::marker::PhantomData;
 use dfdx::nn::builders::{GeneralizedResidual, ReLU};
 
 use super::block::build_as_layers;
-use super::{Identity, ResidualBlock, Shortcut};
-use crate::nn::builders::{BatchNorm2D, Conv2DNoBias};
+use super::{BottleneckPath, Identity, ResidualBlock, Shortcut};
+use crate::nn::NoBias;
 
 /// torchvision's `Bottleneck(I, MID, stride=S, downsample=...)` with `O = 4·MID` outputs:
 /// `ReLU(BN(conv1x1(ReLU(BN(conv3x3/S(ReLU(BN(conv1x1(x)))))))) + shortcut(x))`.
@@ -41,11 +41,8 @@ pub struct Bottleneck<
 
 /// The main path of [`Bottleneck`]: (conv1x1, BN, ReLU), (conv3x3/S, BN, ReLU),
 /// (conv1x1, BN), without biases.
-pub type BottleneckMain<const I: usize, const MID: usize, const O: usize, const S: usize> = (
-    (Conv2DNoBias<I, MID, 1, 1, 0>, BatchNorm2D<MID>, ReLU),
-    (Conv2DNoBias<MID, MID, 3, S, 1>, BatchNorm2D<MID>, ReLU),
-    (Conv2DNoBias<MID, O, 1, 1, 0>, BatchNorm2D<O>),
-);
+pub type BottleneckMain<const I: usize, const MID: usize, const O: usize, const S: usize> =
+    BottleneckPath<I, MID, O, 1, S, NoBias>;
 
 impl<const I: usize, const MID: usize, const O: usize, const S: usize, Sc: Shortcut<I, O, S>> ResidualBlock
     for Bottleneck<I, MID, O, S, Sc>

@@ -21,5 +21,5 @@ pub use bottleneck::{Bottleneck, BottleneckMain};
 pub use preact_bottleneck::{PreActBottleneck, PreActBottleneckMain};
 pub use preact_residual::{PreActMain, PreActResidual, PreActivation};
 pub use residual::{Residual, ResidualMain};
-pub use residual_bottleneck::{ResidualBottleneck, ResidualBottleneckMain};
+pub use residual_bottleneck::{BottleneckPath, ResidualBottleneck, ResidualBottleneckMain};
 pub use shortcut::{Conv1x1, Identity, Projection, Shortcut};

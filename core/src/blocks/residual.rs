@@ -11,6 +11,7 @@ use dfdx::nn::builders::{GeneralizedResidual, ReLU};
 use super::block::build_as_layers;
 use super::{Identity, ResidualBlock, Shortcut};
 use crate::nn::builders::{BatchNorm2D, Conv2D};
+use crate::nn::Biased;
 
 /// The residual block of d2l's ResNet chapter, as a type:
 /// `ReLU(BN(conv3x3(ReLU(BN(conv3x3/S(x))))) + shortcut(x))`.
@@ -36,9 +37,10 @@ pub struct Residual<const I: usize, const O: usize, const S: usize = 1, Sc: Shor
     PhantomData<Sc>,
 );
 
-/// The main path of [`Residual`]: conv3x3/S → BN → ReLU → conv3x3 → BN.
-pub type ResidualMain<const I: usize, const O: usize, const S: usize> =
-    (Conv2D<I, O, 3, S, 1>, BatchNorm2D<O>, ReLU, Conv2D<O, O, 3, 1, 1>, BatchNorm2D<O>);
+/// The main path of [`Residual`]: conv3x3/S → BN → ReLU → conv3x3 → BN, the convolutions
+/// with bias `B` (torchvision's [`super::BasicBlock`] has the same path without).
+pub type ResidualMain<const I: usize, const O: usize, const S: usize, B = Biased> =
+    (Conv2D<I, O, 3, S, 1, B>, BatchNorm2D<O>, ReLU, Conv2D<O, O, 3, 1, 1, B>, BatchNorm2D<O>);
 
 impl<const I: usize, const O: usize, const S: usize, Sc: Shortcut<I, O, S>> ResidualBlock
     for Residual<I, O, S, Sc>

@@ -11,6 +11,7 @@ use dfdx::nn::builders::{GeneralizedResidual, ReLU};
 use super::block::build_as_layers;
 use super::{Identity, ResidualBlock, Shortcut};
 use crate::nn::builders::{BatchNorm2D, Conv2D};
+use crate::nn::Biased;
 
 /// The paper's bottleneck, chapter style: 1×1/S conv from `I` to `MID` channels, 3×3 conv,
 /// 1×1 conv to `O`, each followed by batch norm (and ReLU, but the last), plus the
@@ -35,13 +36,26 @@ pub struct ResidualBottleneck<
     Sc: Shortcut<I, O, S> = Identity,
 >(PhantomData<Sc>);
 
+/// A bottleneck's main path: (conv1x1/`S1`, BN, ReLU), (conv3x3/`S3`, BN, ReLU),
+/// (conv1x1, BN), the convolutions with bias `B`. One of the strides is the block's, the
+/// other 1: the paper strides the first 1×1, torchvision ([`super::BottleneckMain`]) the 3×3.
+pub type BottleneckPath<
+    const I: usize,
+    const MID: usize,
+    const O: usize,
+    const S1: usize,
+    const S3: usize,
+    B = Biased,
+> = (
+    (Conv2D<I, MID, 1, S1, 0, B>, BatchNorm2D<MID>, ReLU),
+    (Conv2D<MID, MID, 3, S3, 1, B>, BatchNorm2D<MID>, ReLU),
+    (Conv2D<MID, O, 1, 1, 0, B>, BatchNorm2D<O>),
+);
+
 /// The main path of [`ResidualBottleneck`]: (conv1x1/S, BN, ReLU), (conv3x3, BN, ReLU),
 /// (conv1x1, BN).
-pub type ResidualBottleneckMain<const I: usize, const MID: usize, const O: usize, const S: usize> = (
-    (Conv2D<I, MID, 1, S, 0>, BatchNorm2D<MID>, ReLU),
-    (Conv2D<MID, MID, 3, 1, 1>, BatchNorm2D<MID>, ReLU),
-    (Conv2D<MID, O, 1, 1, 0>, BatchNorm2D<O>),
-);
+pub type ResidualBottleneckMain<const I: usize, const MID: usize, const O: usize, const S: usize> =
+    BottleneckPath<I, MID, O, S, 1>;
 
 impl<const I: usize, const MID: usize, const O: usize, const S: usize, Sc: Shortcut<I, O, S>> ResidualBlock
     for ResidualBottleneck<I, MID, O, S, Sc>

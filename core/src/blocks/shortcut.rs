@@ -5,7 +5,8 @@ use dfdx::nn::builders::GeneralizedResidual;
 use dfdx::nn::modules::*;
 use dfdx::prelude::*;
 
-use crate::nn::builders::{BatchNorm2D, Conv2D, Conv2DNoBias};
+use crate::nn::builders::{BatchNorm2D, Conv2D};
+use crate::nn::NoBias;
 
 /// The identity shortcut: the block's input is added unchanged. Needs the block to keep its
 /// channels and its spatial size (stride 1).
@@ -76,7 +77,7 @@ impl<const I: usize, const O: usize, const S: usize> Shortcut<I, O, S> for Conv1
 }
 
 impl<const I: usize, const O: usize, const S: usize> Shortcut<I, O, S> for Projection {
-    type Builder = (Conv2DNoBias<I, O, 1, S, 0>, BatchNorm2D<O>);
+    type Builder = (Conv2D<I, O, 1, S, 0, NoBias>, BatchNorm2D<O>);
     type PreActivated<Pre, Main> = (Pre, GeneralizedResidual<Main, Self::Builder>);
     const DESCRIPTION: &'static str = "projection shortcut";
 }

@@ -1,14 +1,12 @@
 //! The models by name, as a command line takes them (`resnet50`, flavour `torchvision`),
-//! their shape tables for input channel and class counts known only at run time, and
-//! [`with_model!`], which runs generic code on the model type a name stands for.
+//! stored by a stable index, and [`with_model!`], which runs generic code on the model type
+//! a name stands for (their shape tables by name are in the `summary` module).
 
-use alloc::vec::Vec;
 use core::fmt;
 use core::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::summary::{Dims, ModelShape, Node, Row};
 use crate::Error;
 
 /// An architecture of the paper's Table 1 or its pre-activation version.
@@ -118,20 +116,6 @@ impl ModelName {
     /// The flavour.
     pub const fn flavor(self) -> Flavor {
         self.flavor
-    }
-
-    /// The shape table of this model for `input` (N, C, H, W) and `classes` outputs; the
-    /// model's input channels are the input's C.
-    pub fn table(self, input: Dims, classes: usize) -> Result<Vec<Row>, Error> {
-        let [_, channels, _, _] = input.nchw("the model")?;
-        with_model!(self, M => dispatch!(M::table, input, channels, classes))
-    }
-
-    /// The table's rows with the structure of each block below it (see
-    /// [`ModelShape::outline`]).
-    pub fn outline(self, input: Dims, classes: usize) -> Result<Vec<Node>, Error> {
-        let [_, channels, _, _] = input.nchw("the model")?;
-        with_model!(self, M => dispatch!(M::outline, input, channels, classes))
     }
 }
 
@@ -249,11 +233,6 @@ impl TryFrom<Stored> for ModelName {
     }
 }
 
-/// Input channel counts the tables are instantiated for.
-pub const SUPPORTED_CHANNELS: &str = "1, 2, 3 or 4 input channels";
-/// Class counts the tables are instantiated for.
-pub const SUPPORTED_CLASSES: &str = "1 to 10, 100 or 1000 classes";
-
 /// Evaluates `$body` with `$m` a generic alias `$m<IN, CLASSES>` of the model type that the
 /// [`ModelName`] `$name` stands for; `$body` is a `Result<_, Error>`.
 macro_rules! with_model {
@@ -284,30 +263,6 @@ macro_rules! with_model {
     }};
 }
 pub(crate) use with_model;
-
-/// Expands to a match that calls `$model<IN, CLASSES>::$method` (of [`ModelShape`]) for the
-/// supported values.
-macro_rules! dispatch {
-    ($model:ident :: $method:ident, $input:expr, $channels:expr, $classes:expr) => {
-        match $channels {
-            1 => dispatch!(@classes $model, $method, 1, $input, $classes),
-            2 => dispatch!(@classes $model, $method, 2, $input, $classes),
-            3 => dispatch!(@classes $model, $method, 3, $input, $classes),
-            4 => dispatch!(@classes $model, $method, 4, $input, $classes),
-            value => Err(Error::Unsupported { what: "input channels", value, supported: SUPPORTED_CHANNELS }),
-        }
-    };
-    (@classes $model:ident, $method:ident, $in:literal, $input:expr, $classes:expr) => {
-        dispatch!(@each $model, $method, $in, $input, $classes, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100, 1000])
-    };
-    (@each $model:ident, $method:ident, $in:literal, $input:expr, $classes:expr, [$($k:literal),*]) => {
-        match $classes {
-            $($k => <$model<$in, $k> as ModelShape>::$method($input),)*
-            value => Err(Error::Unsupported { what: "classes", value, supported: SUPPORTED_CLASSES }),
-        }
-    };
-}
-use dispatch;
 
 #[cfg(test)]
 mod tests {
@@ -347,19 +302,5 @@ mod tests {
         assert_eq!(postcard::from_bytes::<ModelName>(&[0]).unwrap(), ModelName::RESNET18);
         let tv50 = ModelName::new(Arch::ResNet50, Flavor::Torchvision).unwrap();
         assert_eq!(alloc::format!("{tv50}"), "resnet50 (torchvision)");
-    }
-
-    #[test]
-    fn tables_follow_the_input_channels_and_class_count() {
-        let rows = ModelName::RESNET18.table(Dims::of([1, 3, 224, 224]), 1000).unwrap();
-        assert_eq!(rows[0].params, 3 * 64 * 49 + 64 + 128);
-        assert_eq!(rows[7].output.as_slice(), &[1, 1000]);
-        let err = ModelName::RESNET18.table(Dims::of([1, 5, 32, 32]), 10).unwrap_err();
-        assert_eq!(
-            alloc::format!("{err}"),
-            "5 input channels is not available; use 1, 2, 3 or 4 input channels"
-        );
-        let err = ModelName::RESNET18.table(Dims::of([1, 1, 32, 32]), 11).unwrap_err();
-        assert_eq!(alloc::format!("{err}"), "11 classes is not available; use 1 to 10, 100 or 1000 classes");
     }
 }

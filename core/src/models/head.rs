@@ -94,46 +94,33 @@ impl<const C: usize, const CLASSES: usize, D: Device<f32>> TensorCollection<f32,
     }
 }
 
-impl<B, H, W, D, T, const C: usize, const CLASSES: usize> Module<Tensor<(B, Const<C>, H, W), f32, D, T>>
-    for PreActHeadModule<C, CLASSES, f32, D>
-where
-    B: Dim,
-    H: Dim,
-    W: Dim,
-    D: Device<f32>,
-    T: Tape<f32, D>,
-    BatchNorm2D<C, f32, D>: Module<
-        Tensor<(B, Const<C>, H, W), f32, D, T>,
-        Output = Tensor<(B, Const<C>, H, W), f32, D, T>,
-        Error = D::Err,
-    >,
-{
-    type Output = Tensor<(B, Const<CLASSES>), f32, D, T>;
-    type Error = D::Err;
+/// Implements `$trait` (`Module` or `ModuleMut`) for [`PreActHeadModule`] with `$forward`:
+/// batch norm (in evaluation or training mode) → ReLU → [`HeadModule`].
+macro_rules! preact_head_forward {
+    ($trait:ident, $forward:ident $(, $mut:ident)?) => {
+        impl<B, H, W, D, T, const C: usize, const CLASSES: usize> $trait<Tensor<(B, Const<C>, H, W), f32, D, T>>
+            for PreActHeadModule<C, CLASSES, f32, D>
+        where
+            B: Dim,
+            H: Dim,
+            W: Dim,
+            D: Device<f32>,
+            T: Tape<f32, D>,
+            BatchNorm2D<C, f32, D>: $trait<
+                Tensor<(B, Const<C>, H, W), f32, D, T>,
+                Output = Tensor<(B, Const<C>, H, W), f32, D, T>,
+                Error = D::Err,
+            >,
+        {
+            type Output = Tensor<(B, Const<CLASSES>), f32, D, T>;
+            type Error = D::Err;
 
-    fn try_forward(&self, x: Tensor<(B, Const<C>, H, W), f32, D, T>) -> Result<Self::Output, D::Err> {
-        self.head.try_forward(self.bn.try_forward(x)?.try_relu()?)
-    }
+            fn $forward(&$($mut)? self, x: Tensor<(B, Const<C>, H, W), f32, D, T>) -> Result<Self::Output, D::Err> {
+                self.head.try_forward(self.bn.$forward(x)?.try_relu()?)
+            }
+        }
+    };
 }
 
-impl<B, H, W, D, T, const C: usize, const CLASSES: usize> ModuleMut<Tensor<(B, Const<C>, H, W), f32, D, T>>
-    for PreActHeadModule<C, CLASSES, f32, D>
-where
-    B: Dim,
-    H: Dim,
-    W: Dim,
-    D: Device<f32>,
-    T: Tape<f32, D>,
-    BatchNorm2D<C, f32, D>: ModuleMut<
-        Tensor<(B, Const<C>, H, W), f32, D, T>,
-        Output = Tensor<(B, Const<C>, H, W), f32, D, T>,
-        Error = D::Err,
-    >,
-{
-    type Output = Tensor<(B, Const<CLASSES>), f32, D, T>;
-    type Error = D::Err;
-
-    fn try_forward_mut(&mut self, x: Tensor<(B, Const<C>, H, W), f32, D, T>) -> Result<Self::Output, D::Err> {
-        self.head.try_forward(self.bn.try_forward_mut(x)?.try_relu()?)
-    }
-}
+preact_head_forward!(Module, try_forward);
+preact_head_forward!(ModuleMut, try_forward_mut, mut);

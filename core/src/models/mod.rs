@@ -11,9 +11,8 @@ mod stages;
 mod stem;
 pub mod torchvision;
 
-#[cfg(feature = "std")]
 pub(crate) use catalog::with_model;
-pub use catalog::{Arch, Flavor, ModelName, SUPPORTED_CHANNELS, SUPPORTED_CLASSES};
+pub use catalog::{Arch, Flavor, ModelName};
 pub use d2l::ResNet18;
 pub use head::{Head, HeadModule, PreActHead, PreActHeadModule};
 pub use stage::{Stage, StageModule};

@@ -63,38 +63,29 @@ where
     }
 }
 
-impl<X, First, Rest, const N: usize> Module<X> for StageModule<First, Rest, N>
-where
-    First: Module<X>,
-    Rest: Module<First::Output, Output = First::Output, Error = First::Error>,
-{
-    type Output = First::Output;
-    type Error = First::Error;
+/// Implements `$trait` (`Module` or `ModuleMut`) for [`StageModule`] with `$forward`: the
+/// first block, then each of the rest in turn.
+macro_rules! stage_forward {
+    ($trait:ident, $forward:ident $(, $mut:ident)?) => {
+        impl<X, First, Rest, const N: usize> $trait<X> for StageModule<First, Rest, N>
+        where
+            First: $trait<X>,
+            Rest: $trait<First::Output, Output = First::Output, Error = First::Error>,
+        {
+            type Output = First::Output;
+            type Error = First::Error;
 
-    fn try_forward(&self, x: X) -> Result<Self::Output, Self::Error> {
-        let () = Self::NOT_EMPTY;
-        let mut y = self.first.try_forward(x)?;
-        for block in &self.rest {
-            y = block.try_forward(y)?;
+            fn $forward(&$($mut)? self, x: X) -> Result<Self::Output, Self::Error> {
+                let () = Self::NOT_EMPTY;
+                let mut y = self.first.$forward(x)?;
+                for block in &$($mut)? self.rest {
+                    y = block.$forward(y)?;
+                }
+                Ok(y)
+            }
         }
-        Ok(y)
-    }
+    };
 }
 
-impl<X, First, Rest, const N: usize> ModuleMut<X> for StageModule<First, Rest, N>
-where
-    First: ModuleMut<X>,
-    Rest: ModuleMut<First::Output, Output = First::Output, Error = First::Error>,
-{
-    type Output = First::Output;
-    type Error = First::Error;
-
-    fn try_forward_mut(&mut self, x: X) -> Result<Self::Output, Self::Error> {
-        let () = Self::NOT_EMPTY;
-        let mut y = self.first.try_forward_mut(x)?;
-        for block in &mut self.rest {
-            y = block.try_forward_mut(y)?;
-        }
-        Ok(y)
-    }
-}
+stage_forward!(Module, try_forward);
+stage_forward!(ModuleMut, try_forward_mut, mut);

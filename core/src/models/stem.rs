@@ -4,16 +4,19 @@
 
 use dfdx::nn::builders::ReLU;
 
-use crate::nn::builders::{BatchNorm2D, Conv2D, Conv2DNoBias, MaxPool2D};
+use crate::nn::builders::{BatchNorm2D, Conv2D, MaxPool2D};
+use crate::nn::{Biased, NoBias};
 
-/// The chapter's `b1`, for `IN` input channels (its convolution has a bias).
+/// The chapter's `b1`, for `IN` input channels (its convolution has a bias unless `B` is
+/// [`NoBias`]).
 ///
 /// # Shapes
 /// (N, IN, H, W) → (N, 64, ⌈⌈H/2⌉/2⌉, ⌈⌈W/2⌉/2⌉).
-pub type Stem<const IN: usize> = (Conv2D<IN, 64, 7, 2, 3>, BatchNorm2D<64>, ReLU, MaxPool2D<3, 2, 1>);
+pub type Stem<const IN: usize, B = Biased> =
+    (Conv2D<IN, 64, 7, 2, 3, B>, BatchNorm2D<64>, ReLU, MaxPool2D<3, 2, 1>);
 
 /// torchvision's stem: [`Stem`] with a bias-free convolution.
 ///
 /// # Shapes
 /// (N, IN, H, W) → (N, 64, ⌈⌈H/2⌉/2⌉, ⌈⌈W/2⌉/2⌉).
-pub type TvStem<const IN: usize> = (Conv2DNoBias<IN, 64, 7, 2, 3>, BatchNorm2D<64>, ReLU, MaxPool2D<3, 2, 1>);
+pub type TvStem<const IN: usize> = Stem<IN, NoBias>;

@@ -1,4 +1,5 @@
-//! Layers as dfdx modules: [`Conv2D`] (and torchvision's bias-free `Conv2DNoBias`) and
+//! Layers as dfdx modules: [`Conv2D`] (with a bias, or without as torchvision has it: see
+//! [`ConvBias`]) and
 //! [`MaxPool2D`] (which dfdx 0.13 only has on nightly), a [`BatchNorm2D`] with a fused CPU
 //! kernel (dfdx's, built from a dozen generic ops, took a third of a training step),
 //! [`GlobalAvgPool2D`] and [`Flatten2D`]. Layers are
@@ -9,13 +10,14 @@
 
 mod batch_norm2d;
 mod conv2d;
-mod conv2d_no_bias;
+mod conv_bias;
 mod flatten2d;
 mod global_avg_pool2d;
 pub mod init;
 mod max_pool2d;
 pub(crate) mod visit;
 
+pub use conv_bias::{Biased, ConvBias, NoBias};
 pub use flatten2d::Flatten2D;
 pub use global_avg_pool2d::GlobalAvgPool2D;
 pub use max_pool2d::MaxPool2D;
@@ -23,15 +25,13 @@ pub use max_pool2d::MaxPool2D;
 /// Zero-sized layer descriptions, as `dev.build_module::<M, f32>()` takes them.
 pub mod builders {
     pub use super::batch_norm2d::builder::BatchNorm2D;
-    pub use super::conv2d::builder::Conv2D;
-    pub use super::conv2d_no_bias::builder::Conv2DNoBias;
+    pub use super::conv2d::builder::{Conv2D, Conv2DNoBias};
     pub use super::{Flatten2D, GlobalAvgPool2D, MaxPool2D};
 }
 
 /// The built layers, holding tensors.
 pub mod modules {
     pub use super::batch_norm2d::BatchNorm2D;
-    pub use super::conv2d::Conv2D;
-    pub use super::conv2d_no_bias::Conv2DNoBias;
+    pub use super::conv2d::{Conv2D, Conv2DNoBias};
     pub use super::{Flatten2D, GlobalAvgPool2D, MaxPool2D};
 }

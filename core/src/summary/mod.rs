@@ -7,6 +7,8 @@
 //!   (available without `std`);
 //! - [`LayerRows`] / [`ModelRows`]: from a real forward pass through a built model.
 //!
+//! A model known only by name has its table from [`table`] and [`outline`].
+//!
 //! Blocks (tuples, stages) are numbered `b1`, `b2`, ... as in the chapter; layers are named
 //! by their kind.
 //!
@@ -19,10 +21,12 @@
 //! assert_eq!(rows.iter().map(|r| r.params).sum::<usize>(), 11_178_378);
 //! ```
 
+mod by_name;
 mod dims;
 mod runtime;
 mod static_shapes;
 
+pub use by_name::{outline, table, SUPPORTED_CHANNELS, SUPPORTED_CLASSES};
 pub use dims::Dims;
 pub use runtime::{LayerRows, Measured, ModelRows, SingleRow};
 pub use static_shapes::{LayerShape, ModelShape, Trace};

@@ -9,7 +9,8 @@ use dfdx::prelude::*;
 
 use crate::blocks::Identity;
 use crate::models::{HeadModule, PreActHeadModule, StageModule};
-use crate::nn::modules::{BatchNorm2D, Conv2D, Conv2DNoBias, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+use crate::nn::modules::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+use crate::nn::ConvBias;
 
 /// One measured row: the output shape of a real forward, and the parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,18 +63,8 @@ impl<
         const P: usize,
         E: Dtype,
         D: Storage<E>,
-    > SingleRow for Conv2D<I, O, K, S, P, E, D>
-{
-}
-impl<
-        const I: usize,
-        const O: usize,
-        const K: usize,
-        const S: usize,
-        const P: usize,
-        E: Dtype,
-        D: Storage<E>,
-    > SingleRow for Conv2DNoBias<I, O, K, S, P, E, D>
+        B: ConvBias,
+    > SingleRow for Conv2D<I, O, K, S, P, E, D, B>
 {
 }
 impl<const C: usize, E: Dtype, D: Storage<E>> SingleRow for BatchNorm2D<C, E, D> {}

@@ -11,7 +11,8 @@ use alloc::string::String;
 use super::{name_nodes, name_rows, Dims, Label, Node, RawRow, Row};
 use crate::blocks::{Identity, ResidualBlock};
 use crate::models::{Head, PreActHead, Stage};
-use crate::nn::builders::{BatchNorm2D, Conv2D, Conv2DNoBias, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+use crate::nn::builders::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+use crate::nn::ConvBias;
 use crate::shape::window_out;
 use crate::Error;
 
@@ -104,45 +105,23 @@ fn expect_channels(layer: &'static str, expected: usize, found: usize) -> Result
     }
 }
 
-/// Output and multiply-accumulates of a convolution from `I` to `O` channels with a
-/// `K`×`K` kernel, stride `S` and padding `P`.
-fn conv_trace<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize>(
-    input: Dims,
-) -> Result<Trace, Error> {
-    let [n, c, h, w] = input.nchw("conv2d")?;
-    expect_channels("conv2d", I, c)?;
-    let [oh, ow] = window("conv2d", [h, w], [K, S, P])?;
-    let macs = (n * O * oh * ow) as u64 * (I * K * K) as u64;
-    Ok(Trace { output: Dims::of([n, O, oh, ow]), macs })
-}
-
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize> LayerShape
-    for Conv2D<I, O, K, S, P>
+impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, B: ConvBias> LayerShape
+    for Conv2D<I, O, K, S, P, B>
 {
-    const PARAMS: usize = O * I * K * K + O;
+    const PARAMS: usize = O * I * K * K + if B::ENABLED { O } else { 0 };
     const LABEL: Label = Label::Layer("conv2d");
 
     fn describe() -> String {
-        format!("conv {K}x{K}/{S} pad {P}, {I}->{O}")
+        let bias = if B::ENABLED { "" } else { ", no bias" };
+        format!("conv {K}x{K}/{S} pad {P}, {I}->{O}{bias}")
     }
 
     fn trace(input: Dims) -> Result<Trace, Error> {
-        conv_trace::<I, O, K, S, P>(input)
-    }
-}
-
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize> LayerShape
-    for Conv2DNoBias<I, O, K, S, P>
-{
-    const PARAMS: usize = O * I * K * K;
-    const LABEL: Label = Label::Layer("conv2d");
-
-    fn describe() -> String {
-        format!("conv {K}x{K}/{S} pad {P}, {I}->{O}, no bias")
-    }
-
-    fn trace(input: Dims) -> Result<Trace, Error> {
-        conv_trace::<I, O, K, S, P>(input)
+        let [n, c, h, w] = input.nchw("conv2d")?;
+        expect_channels("conv2d", I, c)?;
+        let [oh, ow] = window("conv2d", [h, w], [K, S, P])?;
+        let macs = (n * O * oh * ow) as u64 * (I * K * K) as u64;
+        Ok(Trace { output: Dims::of([n, O, oh, ow]), macs })
     }
 }
 
@@ -320,6 +299,17 @@ impl<First: LayerShape, Rest: LayerShape, const N: usize> LayerShape for Stage<F
     }
 }
 
+/// The trace of a layer that a table shows as several rows (`each` appends them): the last
+/// row's output, the rows' multiply-accumulates summed.
+fn trace_by_rows(
+    input: Dims,
+    each: fn(Dims, &mut Vec<RawRow>) -> Result<Dims, Error>,
+) -> Result<Trace, Error> {
+    let mut rows = Vec::new();
+    let output = each(input, &mut rows)?;
+    Ok(Trace { output, macs: rows.iter().map(|r| r.macs).sum() })
+}
+
 impl<const C: usize, const CLASSES: usize> Head<C, CLASSES> {
     /// The head as the chapter prints it: pool, flatten, linear.
     fn each(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
@@ -334,9 +324,7 @@ impl<const C: usize, const CLASSES: usize> LayerShape for Head<C, CLASSES> {
     const LABEL: Label = Label::Layer("head");
 
     fn trace(input: Dims) -> Result<Trace, Error> {
-        let mut rows = Vec::new();
-        let output = Self::each(input, &mut rows)?;
-        Ok(Trace { output, macs: rows.iter().map(|r| r.macs).sum() })
+        trace_by_rows(input, Self::each)
     }
 
     fn rows(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
@@ -365,9 +353,7 @@ impl<const C: usize, const CLASSES: usize> LayerShape for PreActHead<C, CLASSES>
     const LABEL: Label = Label::Layer("head");
 
     fn trace(input: Dims) -> Result<Trace, Error> {
-        let mut rows = Vec::new();
-        let output = Self::each(input, &mut rows)?;
-        Ok(Trace { output, macs: rows.iter().map(|r| r.macs).sum() })
+        trace_by_rows(input, Self::each)
     }
 
     fn rows(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
