@@ -9,7 +9,7 @@ use dfdx::prelude::*;
 use crate::models::ResNet18;
 use crate::ops::cpu::profile::{self, Phase};
 use crate::train::loss::{cross_entropy, one_hot};
-use crate::train::{Sgd, SgdSettings, TrainDevice};
+use crate::train::{SgdSettings, TorchSgd, TrainDevice};
 use crate::Error;
 
 /// What one speed run measured.
@@ -34,7 +34,7 @@ where
 {
     dev: D,
     model: Model<D>,
-    sgd: Sgd<Model<D>>,
+    sgd: TorchSgd<Model<D>>,
     x: Tensor<(usize, Const<1>, usize, usize), f32, D>,
     y: Tensor<(usize, Const<10>), f32, D>,
     grads: Option<Gradients<f32, D>>,
@@ -53,7 +53,7 @@ where
         let labels: Vec<usize> = (0..batch).map(|i| (i * 7) % 10).collect();
         let y = one_hot::<10, _>(&dev, &labels)?;
         let grads = Some(model.try_alloc_grads()?);
-        let sgd = Sgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
+        let sgd = TorchSgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
         Ok(Self { dev, model, sgd, x, y, grads })
     }
 

@@ -6,7 +6,7 @@ use resnet_core::data::{epoch_order, make_batch, Resizer};
 use resnet_core::nn::init::xavier_uniform;
 use resnet_core::prelude::*;
 use resnet_core::train::loss::{cross_entropy, one_hot};
-use resnet_core::train::{Sgd, SgdSettings};
+use resnet_core::train::{SgdSettings, TorchSgd};
 
 use crate::support::real_data;
 
@@ -31,7 +31,7 @@ where
     let mut model = dev.build_module::<M, f32>();
     xavier_uniform(&mut model).unwrap();
     let mut grads = model.alloc_grads();
-    let mut sgd = Sgd::new(SgdSettings { momentum: 0.9, nesterov: false, weight_decay: 0.0 });
+    let mut sgd = TorchSgd::new(SgdSettings { momentum: 0.9, nesterov: false, weight_decay: 0.0 });
     let (data, resizer) = (real_data(), Resizer::new(28, 28));
     let order = epoch_order(data.train.len(), 7, 0);
     let mut losses = Vec::new();

@@ -9,7 +9,7 @@ use resnet_core::checkpoint::pytorch::{export_safetensors, import_safetensors, L
 use resnet_core::checkpoint::{load_named, named_tensors};
 use resnet_core::prelude::*;
 use resnet_core::train::loss::{cross_entropy, one_hot};
-use resnet_core::train::{Sgd, SgdSettings};
+use resnet_core::train::{SgdSettings, TorchSgd};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 
@@ -233,7 +233,7 @@ fn imported_pytorch_weights_give_pytorchs_logits_gradients_and_sgd_step() {
         let exact = theirs.starts_with('4') || theirs.starts_with('7');
         reference.compare(&format!("gradient of {theirs}"), &grad_of(ours), "grad", theirs, exact);
     }
-    let mut sgd = Sgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
+    let mut sgd = TorchSgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
     sgd.update(&mut model, &grads, 0.05).unwrap();
     let after = by_name(&model);
     for (ours, theirs) in [

@@ -144,15 +144,16 @@ fn events_arrive_in_order_and_the_control_handle_steers_a_spawned_run() {
             other => format!("{other:?}"),
         })
         .collect();
-    // Pause and save act between batches, so they are exact; a stop sent from this thread
-    // while batch 2.4 may already be running lands after batch 2.3 or 2.4.
+    // Pause and save act between batches (a save asked for while paused, at once), so they
+    // are exact; a stop sent from this thread while batch 2.4 may already be running lands
+    // after batch 2.3 or 2.4.
     let expected = [
         "started",
         "batch 1.1",
         "paused",
+        "saved Requested",
         "resumed",
         "batch 1.2",
-        "saved Requested",
         "batch 1.3",
         "batch 1.4",
         "batch 1.5",
@@ -252,8 +253,11 @@ fn a_panic_in_the_trainer_thread_arrives_as_a_failure_event_not_a_hang() {
 #[test]
 fn a_failed_save_pauses_the_run_until_a_retry_succeeds_when_the_plan_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    // The directory does not exist yet: every write fails until the test makes it.
-    let path = dir.path().join("later").join("run.ckpt");
+    // A file stands where the checkpoint's directory should be: every write fails until
+    // the test removes it.
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, b"in the way").unwrap();
+    let path = blocker.join("run.ckpt");
     let config = TrainConfig { epochs: 2, ..small() };
     let plan = |on_save_error| {
         let saving = Saving { checkpoint: Some(path.clone()), on_save_error, ..Saving::default() };
@@ -261,7 +265,7 @@ fn a_failed_save_pauses_the_run_until_a_retry_succeeds_when_the_plan_says_so() {
     };
     // Headless runs fail, and nothing is written.
     let err = train::<Cpu>(&plan(OnSaveError::Fail), &Control::new(), &mut |_| {}).unwrap_err().to_string();
-    assert!(err.starts_with("cannot write ") && err.contains("run.ckpt"), "{err}");
+    assert!(err.starts_with("cannot create directory ") && err.contains("blocker"), "{err}");
 
     // The dashboard's plan pauses; `s` (a save request) tries again.
     let session = plan(OnSaveError::Pause);
@@ -271,10 +275,10 @@ fn a_failed_save_pauses_the_run_until_a_retry_succeeds_when_the_plan_says_so() {
     let mut seen = Vec::new();
     for event in events.iter() {
         if let TrainEvent::SaveFailed { reason: SaveReason::EpochEnd, message } = &event {
-            assert!(message.contains("run.ckpt"), "{message}");
+            assert!(message.contains("blocker"), "{message}");
             assert!(control.is_paused());
-            // Make room (here: the directory), then `s`.
-            std::fs::create_dir(path.parent().unwrap()).unwrap();
+            // Clear the way, then `s`.
+            std::fs::remove_file(&blocker).unwrap();
             control.request_save();
         }
         seen.push(event);

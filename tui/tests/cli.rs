@@ -345,10 +345,10 @@ fn bad_data_checkpoints_and_flags_are_one_line_errors_and_lose_nothing() {
              may change; for a new recipe, start a new run with another checkpoint file)\n"
         )
     );
-    let out = quick_train(&["--resume", g, "--batch-size", "32", "--resize", "32"]);
+    let out = quick_train(&["--resume", g, "--lr", "0.1", "--resize", "32"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("batch size 64 saved, 32 requested; resize 28 saved, 32 requested"),
+        stderr(&out).contains("lr 0.05 saved, 0.1 requested; resize 28 saved, 32 requested"),
         "{}",
         stderr(&out)
     );

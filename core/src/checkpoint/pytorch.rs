@@ -219,54 +219,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seed_names_map_both_ways() {
-        let pairs = [
-            ("0.0.weight", "0.0.weight", 4),
-            ("0.1.scale", "0.1.weight", 1),
-            ("0.1.running_var", "0.1.running_var", 1),
-            ("1.0.0.f.0.weight", "1.0.conv1.weight", 4),
-            ("1.1.0.f.1.scale", "1.1.bn1.weight", 1),
-            ("2.0.0.f.3.bias", "2.0.conv2.bias", 1),
-            ("4.1.0.f.4.running_mean", "4.1.bn2.running_mean", 1),
-            ("2.0.0.r.weight", "2.0.conv3.weight", 4),
-            ("5.fc.bias", "7.bias", 1),
+    fn names_map_both_ways() {
+        use Layout::{Seed, TorchvisionBasic as Basic, TorchvisionBottleneck as Bottleneck};
+        // (layout, ours, PyTorch's, rank)
+        let names = [
+            (Seed, "0.0.weight", "0.0.weight", 4),
+            (Seed, "0.1.scale", "0.1.weight", 1),
+            (Seed, "0.1.running_var", "0.1.running_var", 1),
+            (Seed, "1.0.0.f.0.weight", "1.0.conv1.weight", 4),
+            (Seed, "1.1.0.f.1.scale", "1.1.bn1.weight", 1),
+            (Seed, "2.0.0.f.3.bias", "2.0.conv2.bias", 1),
+            (Seed, "4.1.0.f.4.running_mean", "4.1.bn2.running_mean", 1),
+            (Seed, "2.0.0.r.weight", "2.0.conv3.weight", 4),
+            (Seed, "5.fc.bias", "7.bias", 1),
+            (Basic, "0.0.weight", "conv1.weight", 4),
+            (Basic, "0.1.scale", "bn1.weight", 1),
+            (Basic, "1.0.0.f.0.weight", "layer1.0.conv1.weight", 4),
+            (Basic, "1.1.0.f.4.running_var", "layer1.1.bn2.running_var", 1),
+            (Basic, "2.0.0.r.0.weight", "layer2.0.downsample.0.weight", 4),
+            (Basic, "2.0.0.r.1.scale", "layer2.0.downsample.1.weight", 1),
+            (Basic, "5.fc.weight", "fc.weight", 2),
+            (Bottleneck, "1.0.0.f.0.0.weight", "layer1.0.conv1.weight", 4),
+            (Bottleneck, "3.22.0.f.1.1.running_var", "layer3.22.bn2.running_var", 1),
+            (Bottleneck, "4.2.0.f.2.1.scale", "layer4.2.bn3.weight", 1),
+            (Bottleneck, "4.0.0.r.1.bias", "layer4.0.downsample.1.bias", 1),
         ];
-        for (ours, theirs, rank) in pairs {
-            assert_eq!(Layout::Seed.to_pytorch(ours).as_deref(), Some(theirs));
-            assert_eq!(Layout::Seed.from_pytorch(theirs, rank).as_deref(), Some(ours));
+        for (layout, ours, theirs, rank) in names {
+            assert_eq!(layout.to_pytorch(ours).as_deref(), Some(theirs), "{layout:?} {ours}");
+            assert_eq!(layout.from_pytorch(theirs, rank).as_deref(), Some(ours), "{layout:?} {theirs}");
         }
-        assert_eq!(Layout::Seed.to_pytorch("9.x"), None);
-        assert_eq!(Layout::Seed.from_pytorch("1.0.bn3.weight", 1), None);
-        assert_eq!(Layout::Seed.from_pytorch("layer1.0.bn1.weight", 1), None);
-    }
-
-    #[test]
-    fn torchvision_names_map_both_ways() {
-        let basic = [
-            ("0.0.weight", "conv1.weight", 4),
-            ("0.1.scale", "bn1.weight", 1),
-            ("1.0.0.f.0.weight", "layer1.0.conv1.weight", 4),
-            ("1.1.0.f.4.running_var", "layer1.1.bn2.running_var", 1),
-            ("2.0.0.r.0.weight", "layer2.0.downsample.0.weight", 4),
-            ("2.0.0.r.1.scale", "layer2.0.downsample.1.weight", 1),
-            ("5.fc.weight", "fc.weight", 2),
-        ];
-        for (ours, theirs, rank) in basic {
-            assert_eq!(Layout::TorchvisionBasic.to_pytorch(ours).as_deref(), Some(theirs));
-            assert_eq!(Layout::TorchvisionBasic.from_pytorch(theirs, rank).as_deref(), Some(ours));
-        }
-        let bottleneck = [
-            ("1.0.0.f.0.0.weight", "layer1.0.conv1.weight", 4),
-            ("3.22.0.f.1.1.running_var", "layer3.22.bn2.running_var", 1),
-            ("4.2.0.f.2.1.scale", "layer4.2.bn3.weight", 1),
-            ("4.0.0.r.1.bias", "layer4.0.downsample.1.bias", 1),
-        ];
-        for (ours, theirs, rank) in bottleneck {
-            assert_eq!(Layout::TorchvisionBottleneck.to_pytorch(ours).as_deref(), Some(theirs));
-            assert_eq!(Layout::TorchvisionBottleneck.from_pytorch(theirs, rank).as_deref(), Some(ours));
-        }
-        assert_eq!(Layout::TorchvisionBasic.from_pytorch("layer1.0.conv3.weight", 4), None);
-        assert_eq!(Layout::TorchvisionBottleneck.from_pytorch("layer5.0.conv1.weight", 4), None);
+        assert_eq!(Seed.to_pytorch("9.x"), None);
+        assert_eq!(Seed.from_pytorch("1.0.bn3.weight", 1), None);
+        assert_eq!(Seed.from_pytorch("layer1.0.bn1.weight", 1), None);
+        assert_eq!(Basic.from_pytorch("layer1.0.conv3.weight", 4), None);
+        assert_eq!(Bottleneck.from_pytorch("layer5.0.conv1.weight", 4), None);
     }
 
     #[test]

@@ -236,21 +236,15 @@ impl TryFrom<Stored> for ModelName {
 /// Evaluates `$body` with `$m` a generic alias `$m<IN, CLASSES>` of the model type that the
 /// [`ModelName`] `$name` stands for; `$body` is a `Result<_, Error>`.
 macro_rules! with_model {
-    ($name:expr, $m:ident => $body:expr) => {{
+    ($name:expr, $m:ident => $body:expr) => {
+        with_model!(@match $name, $m, $body;
+            d2l D2l: ResNet18 ResNet34 ResNet50 ResNet101 ResNet152 PreActResNet18 PreActResNet50;
+            torchvision Torchvision: ResNet18 ResNet34 ResNet50 ResNet101 ResNet152)
+    };
+    (@match $name:expr, $m:ident, $body:expr; $($module:ident $flavor:ident: $($arch:ident)+);+) => {{
         use $crate::models::{d2l, torchvision, Arch, Flavor};
         match ($name.arch(), $name.flavor()) {
-            (Arch::ResNet18, Flavor::D2l) => with_model!(@as $m = d2l::ResNet18, $body),
-            (Arch::ResNet34, Flavor::D2l) => with_model!(@as $m = d2l::ResNet34, $body),
-            (Arch::ResNet50, Flavor::D2l) => with_model!(@as $m = d2l::ResNet50, $body),
-            (Arch::ResNet101, Flavor::D2l) => with_model!(@as $m = d2l::ResNet101, $body),
-            (Arch::ResNet152, Flavor::D2l) => with_model!(@as $m = d2l::ResNet152, $body),
-            (Arch::PreActResNet18, Flavor::D2l) => with_model!(@as $m = d2l::PreActResNet18, $body),
-            (Arch::PreActResNet50, Flavor::D2l) => with_model!(@as $m = d2l::PreActResNet50, $body),
-            (Arch::ResNet18, Flavor::Torchvision) => with_model!(@as $m = torchvision::ResNet18, $body),
-            (Arch::ResNet34, Flavor::Torchvision) => with_model!(@as $m = torchvision::ResNet34, $body),
-            (Arch::ResNet50, Flavor::Torchvision) => with_model!(@as $m = torchvision::ResNet50, $body),
-            (Arch::ResNet101, Flavor::Torchvision) => with_model!(@as $m = torchvision::ResNet101, $body),
-            (Arch::ResNet152, Flavor::Torchvision) => with_model!(@as $m = torchvision::ResNet152, $body),
+            $($((Arch::$arch, Flavor::$flavor) => with_model!(@as $m = $module::$arch, $body),)+)+
             (arch @ (Arch::PreActResNet18 | Arch::PreActResNet50), flavor @ Flavor::Torchvision) => {
                 Err($crate::Error::NoSuchFlavor { model: arch.as_str(), flavor: flavor.as_str(), has: "d2l" })
             }

@@ -7,7 +7,7 @@ mod catalog;
 pub mod d2l;
 mod head;
 mod stage;
-mod stages;
+mod stage_kinds;
 mod stem;
 pub mod torchvision;
 
@@ -16,7 +16,7 @@ pub use catalog::{Arch, Flavor, ModelName};
 pub use d2l::ResNet18;
 pub use head::{Head, HeadModule, PreActHead, PreActHeadModule};
 pub use stage::{Stage, StageModule};
-pub use stages::{
+pub use stage_kinds::{
     BasicLayer, BottleneckBlock, BottleneckLayer, FirstBasicLayer, FirstPreActBlock, FirstResnetBlock,
     PreActBlock, PreActBottleneckBlock, ResnetBlock,
 };

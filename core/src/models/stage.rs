@@ -1,5 +1,5 @@
 //! A ResNet stage: one special first block, then `N - 1` identical blocks; d2l's
-//! `resnet_block` (and torchvision's `layerK`); the stages by block kind are in `stages`.
+//! `resnet_block` (and torchvision's `layerK`); the stages by block kind are in `stage_kinds`.
 
 use alloc::format;
 use alloc::string::String;

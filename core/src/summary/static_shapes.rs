@@ -299,74 +299,37 @@ impl<First: LayerShape, Rest: LayerShape, const N: usize> LayerShape for Stage<F
     }
 }
 
-/// The trace of a layer that a table shows as several rows (`each` appends them): the last
-/// row's output, the rows' multiply-accumulates summed.
-fn trace_by_rows(
-    input: Dims,
-    each: fn(Dims, &mut Vec<RawRow>) -> Result<Dims, Error>,
-) -> Result<Trace, Error> {
-    let mut rows = Vec::new();
-    let output = each(input, &mut rows)?;
-    Ok(Trace { output, macs: rows.iter().map(|r| r.macs).sum() })
+/// The shape table of a head: a fixed sequence of layers that the table and the outline show
+/// layer by layer (the chapter prints the head's pool, flatten and linear as three rows).
+macro_rules! head_of_layers {
+    ($head:ty: $($layer:ty),+) => {
+        impl<const C: usize, const CLASSES: usize> LayerShape for $head {
+            const PARAMS: usize = 0 $(+ <$layer as LayerShape>::PARAMS)+;
+            const LABEL: Label = Label::Layer("head");
+
+            fn trace(input: Dims) -> Result<Trace, Error> {
+                let mut rows = Vec::new();
+                let output = Self::rows(input, &mut rows)?;
+                Ok(Trace { output, macs: rows.iter().map(|r| r.macs).sum() })
+            }
+
+            fn rows(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
+                let x = input;
+                $(let x = <$layer as LayerShape>::rows(x, rows)?;)+
+                Ok(x)
+            }
+
+            fn outline(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Dims, Error> {
+                let x = input;
+                $(let x = <$layer as LayerShape>::outline(x, depth, out)?;)+
+                Ok(x)
+            }
+        }
+    };
 }
 
-impl<const C: usize, const CLASSES: usize> Head<C, CLASSES> {
-    /// The head as the chapter prints it: pool, flatten, linear.
-    fn each(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
-        let x = GlobalAvgPool2D::rows(input, rows)?;
-        let x = Flatten2D::rows(x, rows)?;
-        Linear::<C, CLASSES>::rows(x, rows)
-    }
-}
-
-impl<const C: usize, const CLASSES: usize> LayerShape for Head<C, CLASSES> {
-    const PARAMS: usize = Linear::<C, CLASSES>::PARAMS;
-    const LABEL: Label = Label::Layer("head");
-
-    fn trace(input: Dims) -> Result<Trace, Error> {
-        trace_by_rows(input, Self::each)
-    }
-
-    fn rows(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
-        Self::each(input, rows)
-    }
-
-    /// The head is outlined as the three layers the chapter prints.
-    fn outline(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Dims, Error> {
-        let x = GlobalAvgPool2D::outline(input, depth, out)?;
-        let x = Flatten2D::outline(x, depth, out)?;
-        Linear::<C, CLASSES>::outline(x, depth, out)
-    }
-}
-
-impl<const C: usize, const CLASSES: usize> PreActHead<C, CLASSES> {
-    /// The head as a table prints it: batch norm, ReLU, pool, flatten, linear.
-    fn each(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
-        let x = BatchNorm2D::<C>::rows(input, rows)?;
-        let x = ReLU::rows(x, rows)?;
-        Head::<C, CLASSES>::rows(x, rows)
-    }
-}
-
-impl<const C: usize, const CLASSES: usize> LayerShape for PreActHead<C, CLASSES> {
-    const PARAMS: usize = BatchNorm2D::<C>::PARAMS + Head::<C, CLASSES>::PARAMS;
-    const LABEL: Label = Label::Layer("head");
-
-    fn trace(input: Dims) -> Result<Trace, Error> {
-        trace_by_rows(input, Self::each)
-    }
-
-    fn rows(input: Dims, rows: &mut Vec<RawRow>) -> Result<Dims, Error> {
-        Self::each(input, rows)
-    }
-
-    /// Outlined as the five layers of its table rows.
-    fn outline(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Dims, Error> {
-        let x = BatchNorm2D::<C>::outline(input, depth, out)?;
-        let x = ReLU::outline(x, depth, out)?;
-        Head::<C, CLASSES>::outline(x, depth, out)
-    }
-}
+head_of_layers!(Head<C, CLASSES>: GlobalAvgPool2D, Flatten2D, Linear<C, CLASSES>);
+head_of_layers!(PreActHead<C, CLASSES>: BatchNorm2D<C>, ReLU, Head<C, CLASSES>);
 
 /// The outline of `L` at `depth`: its node and parts, or for a group its parts in place.
 fn outline_in_place<L: LayerShape>(input: Dims, depth: usize, out: &mut Vec<Node>) -> Result<Dims, Error> {

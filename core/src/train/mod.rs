@@ -20,6 +20,6 @@ pub use device::{DeviceInfo, TrainDevice};
 pub use events::{SaveReason, TrainEvent};
 pub use metrics::{correct, predictions, EpochMetrics, EpochTotals};
 pub use plan::{check_resume, OnSaveError, Resume, RunPlan, Saving};
-pub use sgd::{Sgd, SgdSettings};
+pub use sgd::{SgdSettings, TorchSgd};
 pub use spawn::spawn;
 pub use trainer::{train, Outcome, Session, Trainable, CLASSES, IN_CHANNELS};

@@ -18,9 +18,10 @@ pub struct SgdSettings {
     pub weight_decay: f64,
 }
 
-/// SGD over a model `M`; with momentum, `velocity` is a model-shaped copy of the buffers.
+/// SGD with `torch.optim.SGD`'s semantics (named apart from dfdx's `Sgd` in the prelude) over
+/// a model `M`; with momentum, `velocity` is a model-shaped copy of the buffers.
 #[derive(Clone, Debug)]
-pub struct Sgd<M> {
+pub struct TorchSgd<M> {
     /// Hyper-parameters.
     pub settings: SgdSettings,
     /// Momentum buffers (same structure as the model); `None` before the first step or
@@ -106,7 +107,7 @@ impl<D: Device<f32>> EachTensor<D> for Zero {
     }
 }
 
-impl<M> Sgd<M> {
+impl<M> TorchSgd<M> {
     /// An optimizer with no momentum buffers yet.
     pub fn new(settings: SgdSettings) -> Self {
         Self { settings, velocity: None }
@@ -168,7 +169,7 @@ mod tests {
         ] {
             let mut model = dev.build_module::<Linear<1, 1>, f32>();
             let w0 = model.weight.array()[0][0];
-            let mut sgd = Sgd::new(settings);
+            let mut sgd = TorchSgd::new(settings);
             let mut seen = Vec::new();
             for x in [1.0f32, -2.0, 0.5] {
                 let grads = model.forward(dev.tensor([x]).leaky_trace()).sum().backward();

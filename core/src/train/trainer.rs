@@ -10,7 +10,7 @@ use dfdx::prelude::*;
 
 use super::loss::{cross_entropy, one_hot};
 use super::metrics::correct;
-use super::sgd::{Sgd, SgdSettings};
+use super::sgd::{SgdSettings, TorchSgd};
 use super::{
     Checkpoint, Control, EpochMetrics, EpochTotals, OnSaveError, Position, RunPlan, SaveReason, TrainDevice,
     TrainEvent,
@@ -102,7 +102,7 @@ where
     control: &'s Control,
     dev: D,
     model: M::Model,
-    sgd: Sgd<M::Model>,
+    sgd: TorchSgd<M::Model>,
     grads: Option<Gradients<f32, D>>,
     resizer: Resizer,
     position: Position,
@@ -133,7 +133,7 @@ where
         xavier_uniform(&mut model)?;
         let settings =
             SgdSettings { momentum: c.momentum, nesterov: c.nesterov, weight_decay: c.weight_decay };
-        let mut sgd = Sgd::new(settings);
+        let mut sgd = TorchSgd::new(settings);
         let (mut position, mut history) = (Position::default(), Vec::new());
         if let Some(resume) = &s.plan.resume {
             let (ckpt, source) = (&resume.checkpoint, resume.path.display().to_string());

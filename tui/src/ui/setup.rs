@@ -46,7 +46,11 @@ impl Widget for SetupPanel<'_> {
         if form.resuming {
             lines.push(Line::from("resuming: the recipe comes from the checkpoint".dim()));
         }
-        Paragraph::new(lines).block(Block::bordered().title(" Settings ")).render(left, buf);
+        // Wrapped, so that a long refusal (a path, a count) is read whole.
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Settings "))
+            .render(left, buf);
 
         let c = &form.config;
         let params = app

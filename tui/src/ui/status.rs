@@ -42,7 +42,10 @@ impl Widget for StatusBar<'_> {
             vec![Span::styled(state, Style::default().bg(color).fg(Color::Black).bold()), Span::raw(" ")];
         // A failed run or save says why first; the keys follow.
         let failed = match (&app.save_failure, app.phase) {
-            (Some(why), Phase::Paused) => Some(format!("cannot save: {why}")),
+            // The system's reason; the log has the whole line with the file.
+            (Some(why), Phase::Paused) => {
+                Some(format!("cannot save: {}", why.rsplit(": ").next().unwrap_or(why)))
+            }
             (_, Phase::Failed) => {
                 app.log.iter().rev().find(|l| l.level == Level::Error).map(|l| l.text.clone())
             }

@@ -52,18 +52,8 @@ fn loss_chart(app: &App, area: Rect, buf: &mut Buffer) {
         None => " Loss per batch ".to_string(),
     };
     let datasets = vec![
-        Dataset::default()
-            .name("batch")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(Color::DarkGray))
-            .data(&raw),
-        Dataset::default()
-            .name("smoothed")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(Color::Yellow))
-            .data(&smoothed),
+        line("batch", Marker::Braille, Color::DarkGray, &raw),
+        line("smoothed", Marker::Braille, Color::Yellow, &smoothed),
     ];
     Chart::new(datasets)
         .block(Block::bordered().title(title))
@@ -72,6 +62,16 @@ fn loss_chart(app: &App, area: Rect, buf: &mut Buffer) {
         )
         .y_axis(Axis::default().bounds([lo, hi]).labels([format!("{lo:.2}"), format!("{hi:.2}")]))
         .render(area, buf);
+}
+
+/// A named line of points in `color`.
+fn line<'a>(name: impl Into<Line<'a>>, marker: Marker, color: Color, data: &'a [(f64, f64)]) -> Dataset<'a> {
+    Dataset::default()
+        .name(name)
+        .marker(marker)
+        .graph_type(GraphType::Line)
+        .style(Style::default().fg(color))
+        .data(data)
 }
 
 fn accuracy_chart(app: &App, area: Rect, buf: &mut Buffer) {
@@ -87,24 +87,9 @@ fn accuracy_chart(app: &App, area: Rect, buf: &mut Buffer) {
         None => " Accuracy per epoch ".to_string(),
     };
     let datasets = vec![
-        Dataset::default()
-            .name(format!("d2l test {D2L_TEST_ACC}"))
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(Color::DarkGray))
-            .data(&reference),
-        Dataset::default()
-            .name("train")
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(Color::Cyan))
-            .data(&train),
-        Dataset::default()
-            .name("test")
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(Color::Magenta))
-            .data(&test),
+        line(format!("d2l test {D2L_TEST_ACC}"), Marker::Braille, Color::DarkGray, &reference),
+        line("train", Marker::Dot, Color::Cyan, &train),
+        line("test", Marker::Dot, Color::Magenta, &test),
     ];
     Chart::new(datasets)
         .block(Block::bordered().title(title))
