@@ -1,6 +1,6 @@
 //! The checkpoint file format: postcard bytes with a magic number, a format version, the
 //! model they belong to and a CRC-32, written atomically; the body is any serialisable value
-//! (a run's state is [`crate::train::Checkpoint`]). Also named tensors and PyTorch safetensors.
+//! (a run's state is the trainer's `Checkpoint`). Also named tensors and PyTorch safetensors.
 //!
 //! Layout: `postcard(Header) ++ postcard(Body) ++ crc32(all preceding bytes, little-endian)`.
 //! The header is read and checked first, so a file of another kind, another version or
