@@ -255,12 +255,15 @@ where
         }
         if self.control.is_paused() && !self.control.stop_requested() {
             sink(TrainEvent::Paused);
-            while self.control.is_paused() && !self.control.stop_requested() {
-                self.control.wait_while_paused();
-                // `s` while paused saves at once.
+            loop {
+                // `s` while paused saves at once, even when `resume` follows it closely.
                 if self.control.take_save_request() {
                     self.save(SaveReason::Requested, sink)?;
                 }
+                if !self.control.is_paused() || self.control.stop_requested() {
+                    break;
+                }
+                self.control.wait_while_paused();
             }
             sink(TrainEvent::Resumed);
         }
