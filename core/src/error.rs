@@ -33,6 +33,13 @@ pub enum Error {
         /// Channels it got.
         found: usize,
     },
+    /// Images whose length is not the one their shape says.
+    InputLength {
+        /// The shape given, (N, C, H, W).
+        shape: [usize; 4],
+        /// Values the images hold.
+        found: usize,
+    },
     /// The (padded) input is smaller than a window, so the output would be empty.
     TooSmall {
         /// The layer.
@@ -252,6 +259,11 @@ impl fmt::Display for Error {
             Error::Unsupported { what, value, supported } => {
                 write!(f, "{value} {what} is not available; use {supported}")
             }
+            Error::InputLength { shape: [n, c, h, w], found } => write!(
+                f,
+                "the images hold {found} values, but shape {n}x{c}x{h}x{w} needs {} (N×C×H×W, none 0)",
+                n.saturating_mul(*c).saturating_mul(*h).saturating_mul(*w)
+            ),
             Error::Io { path, action, reason } => write!(f, "cannot {action} {path}: {reason}"),
             Error::BadMagic { path, expected, found } => write!(
                 f,

@@ -1,12 +1,13 @@
-//! Whole checkpoints to and from PyTorch safetensors files, in the model's [`Layout`]: a
-//! run's state ([`crate::train`]) meets the file formats ([`crate::checkpoint`]).
+//! Whole checkpoints to and from PyTorch safetensors files, in the model's [`Layout`], and
+//! out to weights-only files for [`crate::infer`]: a run's state ([`crate::train`]) meets
+//! the file formats ([`crate::checkpoint`]).
 
 use std::path::Path;
 
 use dfdx::prelude::*;
 
 use crate::checkpoint::pytorch::{export_safetensors, import_safetensors, Layout};
-use crate::checkpoint::{load_named, named_tensors, NamedTensor};
+use crate::checkpoint::{encode, load_named, named_tensors, write_atomic, Header, NamedTensor};
 use crate::models::{with_model, ModelName};
 use crate::train::{Checkpoint, Position, TrainConfig, CLASSES, IN_CHANNELS};
 use crate::Error;
@@ -32,11 +33,23 @@ fn model_params(model: ModelName, tensors: &[NamedTensor], source: &Path) -> Res
 pub fn export_checkpoint(ckpt: &Checkpoint, source: &Path, out: &Path) -> Result<Layout, Error> {
     let model = ckpt.header.model;
     let layout = layout_of(model)?;
-    ckpt.header.expect_model(model, IN_CHANNELS, CLASSES, source)?;
+    ckpt.header.expect_model(model, IN_CHANNELS, CLASSES, &source.display().to_string())?;
     model_params(model, &ckpt.params, source)?;
     let tracked = i64::try_from(ckpt.position.step).unwrap_or(i64::MAX);
     export_safetensors(layout, &ckpt.params, tracked, out)?;
     Ok(layout)
+}
+
+/// Writes `ckpt` (read from `source`)'s weights alone to `out`, atomically, as a
+/// weights-only file (the checkpoint format's framing, [`crate::checkpoint::WEIGHTS_MAGIC`]):
+/// what [`crate::infer`] reads without `std`. Returns the bytes written.
+pub fn export_weights(ckpt: &Checkpoint, source: &Path, out: &Path) -> Result<usize, Error> {
+    let h = &ckpt.header;
+    h.expect_model(h.model, IN_CHANNELS, CLASSES, &source.display().to_string())?;
+    let params = model_params(h.model, &ckpt.params, source)?;
+    let bytes = encode(&Header::weights(h.model, h.in_channels, h.classes), &params)?;
+    write_atomic(out, &bytes)?;
+    Ok(bytes.len())
 }
 
 /// A checkpoint of `model` at step 0 with the d2l recipe, its weights read from PyTorch's

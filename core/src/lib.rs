@@ -11,6 +11,7 @@
 //! - [`nn`]: layers (`Conv2D`, `MaxPool2D`, ...), [`blocks`]: `Residual`,
 //!   [`models`]: `ResNet18`.
 //! - [`summary`]: the layer shape table, from the types alone or from a real forward pass.
+//! - [`infer`]: evaluation without `std`, from a checkpoint's or weights file's bytes.
 //!
 //! Without its default `std` feature the crate is `#![no_std]` + `alloc`.
 //!
@@ -33,13 +34,13 @@ extern crate alloc;
 #[cfg(feature = "std")]
 pub mod bench;
 pub mod blocks;
-#[cfg(feature = "std")]
 pub mod checkpoint;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod error;
+pub mod infer;
 #[cfg(feature = "std")]
 pub mod interop;
 pub mod models;
@@ -48,7 +49,6 @@ pub mod ops;
 pub mod prelude;
 pub mod shape;
 pub mod summary;
-#[cfg(feature = "std")]
 pub mod train;
 
 /// dfdx itself, so that downstream crates use the same version.

@@ -24,7 +24,7 @@ pub use crate::blocks::{
     ResidualBottleneck, ResidualMain, Shortcut,
 };
 pub use crate::models::d2l::{
-    PreActResNet18, PreActResNet50, ResNet101, ResNet152, ResNet18, ResNet34, ResNet50,
+    PreActResNet18, PreActResNet50, ResNet101, ResNet152, ResNet18, ResNet34, ResNet50, ResNet8,
 };
 pub use crate::models::{torchvision, FirstResnetBlock, Head, PreActHead, ResnetBlock, Stage, Stem, TvStem};
 pub use crate::nn::builders::{BatchNorm2D, Conv2D, Conv2DNoBias, Flatten2D, GlobalAvgPool2D, MaxPool2D};

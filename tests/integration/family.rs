@@ -116,6 +116,7 @@ fn static_tables_match_forward_passes_for_every_model() {
     static_table_matches_a_forward_pass::<ResNet152<3, 10>>();
     static_table_matches_a_forward_pass::<PreActResNet18<3, 10>>();
     static_table_matches_a_forward_pass::<PreActResNet50<3, 10>>();
+    static_table_matches_a_forward_pass::<ResNet8<3, 10>>();
     static_table_matches_a_forward_pass::<torchvision::ResNet18<3, 10>>();
     static_table_matches_a_forward_pass::<torchvision::ResNet34<3, 10>>();
     static_table_matches_a_forward_pass::<torchvision::ResNet50<3, 10>>();

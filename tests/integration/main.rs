@@ -4,7 +4,9 @@
 mod block_training;
 mod compile_time;
 mod data;
+mod embedded;
 mod family;
+mod inference;
 mod pytorch;
 mod shapes;
 mod soak;

@@ -103,8 +103,8 @@ pub struct TrainArgs {
     /// Recipe to start from [default: d2l; when resuming: the checkpoint's].
     #[arg(long, value_enum)]
     pub preset: Option<Preset>,
-    /// Model: resnet18, resnet34, resnet50, resnet101, resnet152, preact-resnet18 or
-    /// preact-resnet50.
+    /// Model: resnet18, resnet34, resnet50, resnet101, resnet152, preact-resnet18,
+    /// preact-resnet50 or resnet8.
     #[arg(long, value_parser = parse_arch)]
     pub model: Option<Arch>,
     /// How the model is built: d2l (the chapter's) or torchvision.
@@ -209,9 +209,22 @@ pub struct ExportArgs {
     /// The checkpoint to read.
     #[arg(long, value_name = "FILE")]
     pub checkpoint: PathBuf,
-    /// The safetensors file to write.
+    /// The file to write.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// What to write.
+    #[arg(long, value_enum, default_value = "safetensors")]
+    pub format: ExportFormat,
+}
+
+/// What `resnet-tui export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// PyTorch's safetensors with the model's state_dict names.
+    Safetensors,
+    /// The weights alone in the checkpoint format (postcard, CRC), for inference without
+    /// std (`resnet_core::infer`), on a microcontroller too.
+    Postcard,
 }
 
 /// Flags of `resnet-tui import`.
@@ -235,8 +248,8 @@ pub struct ImportArgs {
 /// Flags of `resnet-tui shapes`.
 #[derive(Debug, Args)]
 pub struct ShapesArgs {
-    /// Model: resnet18, resnet34, resnet50, resnet101, resnet152, preact-resnet18 or
-    /// preact-resnet50.
+    /// Model: resnet18, resnet34, resnet50, resnet101, resnet152, preact-resnet18,
+    /// preact-resnet50 or resnet8.
     #[arg(long, default_value = "resnet18", value_parser = parse_arch)]
     pub model: Arch,
     /// How the model is built: d2l (the chapter's) or torchvision.

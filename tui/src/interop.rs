@@ -1,15 +1,27 @@
-//! `resnet-tui export` and `import`: checkpoints to and from PyTorch's safetensors.
+//! `resnet-tui export` and `import`: checkpoints to and from PyTorch's safetensors, and out
+//! to weights-only files for inference without std.
 
-use resnet_core::interop::{export_checkpoint, import_checkpoint};
+use resnet_core::interop::{export_checkpoint, export_weights, import_checkpoint};
 use resnet_core::models::ModelName;
 use resnet_core::train::Checkpoint;
 
-use crate::cli::{ExportArgs, ImportArgs};
+use crate::cli::{ExportArgs, ExportFormat, ImportArgs};
 use crate::failure::Failure;
 
-/// Writes the checkpoint's weights with its model's PyTorch names; returns a report line.
+/// Writes the checkpoint's weights with its model's PyTorch names, or alone in the
+/// checkpoint format; returns a report line.
 pub fn export(args: &ExportArgs) -> Result<String, Failure> {
     let ckpt = Checkpoint::load(&args.checkpoint).map_err(|e| Failure::Usage(e.to_string()))?;
+    if args.format == ExportFormat::Postcard {
+        let bytes = export_weights(&ckpt, &args.checkpoint, &args.out)
+            .map_err(|e| Failure::Training(e.to_string()))?;
+        return Ok(format!(
+            "wrote {} ({}, {} tensors, {bytes} bytes: weights only, for resnet_core::infer)",
+            args.out.display(),
+            ckpt.header.model,
+            ckpt.params.len()
+        ));
+    }
     let layout =
         export_checkpoint(&ckpt, &args.checkpoint, &args.out).map_err(|e| Failure::Usage(e.to_string()))?;
     Ok(format!(

@@ -15,6 +15,10 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 #[test]
 fn shapes_json_gives_the_chapters_table() {
     let out =
@@ -165,6 +169,60 @@ fn headless_training_prints_d2l_lines_and_json_metrics() {
         assert!(record[key].is_number(), "{key} missing in {record}");
     }
     assert!(stderr(&out).contains(&format!("saved checkpoint {} (end of epoch, step 4)", ckpt.display())));
+}
+
+#[test]
+fn resnet8_trains_and_exports_weights_that_infer_reads_without_std() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("r8.ckpt");
+    let out = quick_train(&["--model", "resnet8", "--checkpoint", ckpt.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let weights = dir.path().join("model.bin");
+    let export = |out_file: &std::path::Path| {
+        resnet_tui(&[
+            "export",
+            "--format",
+            "postcard",
+            "--checkpoint",
+            ckpt.to_str().unwrap(),
+            "--out",
+            out_file.to_str().unwrap(),
+        ])
+    };
+    let out = export(&weights);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&weights).unwrap();
+    assert!(
+        stdout(&out).starts_with(&format!(
+            "wrote {} (resnet8, 48 tensors, {} bytes",
+            weights.display(),
+            bytes.len()
+        )),
+        "{}",
+        stdout(&out)
+    );
+    assert!(bytes.starts_with(b"RESNWGTS"));
+    // Smaller than the checkpoint (no momentum, no history), and the same logits.
+    let ckpt_bytes = std::fs::read(&ckpt).unwrap();
+    assert!(bytes.len() < ckpt_bytes.len());
+    let images: Vec<f32> = (0..2 * 784).map(|i| (i % 255) as f32 / 255.0).collect();
+    let from_weights = resnet_core::infer::logits(&bytes, &images, [2, 1, 28, 28]).unwrap();
+    assert_eq!(from_weights, resnet_core::infer::logits(&ckpt_bytes, &images, [2, 1, 28, 28]).unwrap());
+    // A weights file is not a checkpoint: neither resumed nor exported again.
+    let out = resnet_tui(&["train", "--headless", "--resume", weights.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("holds a model's weights only"), "{}", stderr(&out));
+    let out = resnet_tui(&[
+        "export",
+        "--format",
+        "postcard",
+        "--checkpoint",
+        weights.to_str().unwrap(),
+        "--out",
+        dir.path().join("again.bin").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("holds a model's weights only"), "{}", stderr(&out));
 }
 
 #[test]

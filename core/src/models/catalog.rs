@@ -26,6 +26,9 @@ pub enum Arch {
     PreActResNet18,
     /// ResNet-50 with pre-activation bottlenecks.
     PreActResNet50,
+    /// MLPerf Tiny's ResNet-8 for microcontrollers: a 3×3 stem of 16 channels, one basic
+    /// block a stage on 16, 32, 64 channels.
+    ResNet8,
 }
 
 impl Arch {
@@ -38,19 +41,29 @@ impl Arch {
         Arch::ResNet152,
         Arch::PreActResNet18,
         Arch::PreActResNet50,
+        Arch::ResNet8,
     ];
     /// Every architecture's name.
-    pub const NAMES: &'static [&'static str] =
-        &["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "preact-resnet18", "preact-resnet50"];
+    pub const NAMES: &'static [&'static str] = &[
+        "resnet18",
+        "resnet34",
+        "resnet50",
+        "resnet101",
+        "resnet152",
+        "preact-resnet18",
+        "preact-resnet50",
+        "resnet8",
+    ];
 
     /// The name a command line takes (`resnet50`).
     pub const fn as_str(self) -> &'static str {
         Self::NAMES[self as usize]
     }
 
-    /// Whether it has a torchvision flavour (torchvision has no pre-activation ResNets).
+    /// Whether it has a torchvision flavour (torchvision has no pre-activation ResNets and
+    /// no ResNet-8).
     pub const fn in_torchvision(self) -> bool {
-        !matches!(self, Arch::PreActResNet18 | Arch::PreActResNet50)
+        !matches!(self, Arch::PreActResNet18 | Arch::PreActResNet50 | Arch::ResNet8)
     }
 }
 
@@ -91,10 +104,17 @@ impl ModelName {
     /// Every model, in the order a menu lists them: each architecture in the chapter's
     /// flavour, then torchvision's.
     pub const ALL: &'static [ModelName] = &{
-        let mut all = [Self::RESNET18; 12];
-        let mut i = 0;
-        while i < Stored::ALL.len() {
-            all[i] = Stored::ALL[i].model();
+        let mut all = [Self::RESNET18; Stored::ALL.len()];
+        let (mut i, mut n) = (0, 0);
+        while i < 2 * Arch::ALL.len() {
+            let arch = Arch::ALL[i % Arch::ALL.len()];
+            if i < Arch::ALL.len() {
+                all[n] = ModelName { arch, flavor: Flavor::D2l };
+                n += 1;
+            } else if arch.in_torchvision() {
+                all[n] = ModelName { arch, flavor: Flavor::Torchvision };
+                n += 1;
+            }
             i += 1;
         }
         all
@@ -187,10 +207,13 @@ enum Stored {
     TvResNet101,
     #[serde(rename = "torchvision-resnet152")]
     TvResNet152,
+    #[serde(rename = "resnet8")]
+    ResNet8,
 }
 
 impl Stored {
-    const ALL: [Stored; 12] = [
+    /// Every stored model, by its index in files; new models are appended.
+    const ALL: [Stored; 13] = [
         Stored::ResNet18,
         Stored::ResNet34,
         Stored::ResNet50,
@@ -203,24 +226,34 @@ impl Stored {
         Stored::TvResNet50,
         Stored::TvResNet101,
         Stored::TvResNet152,
+        Stored::ResNet8,
     ];
 
-    /// The model: the first seven are [`Arch::ALL`] in the chapter's flavour, the rest the
-    /// torchvision ones in the same order.
+    /// The architecture and flavour stored as `self`.
     const fn model(self) -> ModelName {
-        let i = self as usize;
-        if i < Arch::ALL.len() {
-            ModelName { arch: Arch::ALL[i], flavor: Flavor::D2l }
-        } else {
-            ModelName { arch: Arch::ALL[i - Arch::ALL.len()], flavor: Flavor::Torchvision }
-        }
+        use {Arch as A, Flavor as F};
+        let (arch, flavor) = match self {
+            Stored::ResNet18 => (A::ResNet18, F::D2l),
+            Stored::ResNet34 => (A::ResNet34, F::D2l),
+            Stored::ResNet50 => (A::ResNet50, F::D2l),
+            Stored::ResNet101 => (A::ResNet101, F::D2l),
+            Stored::ResNet152 => (A::ResNet152, F::D2l),
+            Stored::PreActResNet18 => (A::PreActResNet18, F::D2l),
+            Stored::PreActResNet50 => (A::PreActResNet50, F::D2l),
+            Stored::TvResNet18 => (A::ResNet18, F::Torchvision),
+            Stored::TvResNet34 => (A::ResNet34, F::Torchvision),
+            Stored::TvResNet50 => (A::ResNet50, F::Torchvision),
+            Stored::TvResNet101 => (A::ResNet101, F::Torchvision),
+            Stored::TvResNet152 => (A::ResNet152, F::Torchvision),
+            Stored::ResNet8 => (A::ResNet8, F::D2l),
+        };
+        ModelName { arch, flavor }
     }
 }
 
 impl From<ModelName> for Stored {
     fn from(m: ModelName) -> Stored {
-        let i = m.arch as usize + if m.flavor == Flavor::D2l { 0 } else { Arch::ALL.len() };
-        Stored::ALL.get(i).copied().unwrap_or(Stored::ResNet18)
+        Stored::ALL.iter().copied().find(|s| s.model() == m).unwrap_or(Stored::ResNet18)
     }
 }
 
@@ -238,14 +271,14 @@ impl TryFrom<Stored> for ModelName {
 macro_rules! with_model {
     ($name:expr, $m:ident => $body:expr) => {
         with_model!(@match $name, $m, $body;
-            d2l D2l: ResNet18 ResNet34 ResNet50 ResNet101 ResNet152 PreActResNet18 PreActResNet50;
+            d2l D2l: ResNet18 ResNet34 ResNet50 ResNet101 ResNet152 PreActResNet18 PreActResNet50 ResNet8;
             torchvision Torchvision: ResNet18 ResNet34 ResNet50 ResNet101 ResNet152)
     };
     (@match $name:expr, $m:ident, $body:expr; $($module:ident $flavor:ident: $($arch:ident)+);+) => {{
         use $crate::models::{d2l, torchvision, Arch, Flavor};
         match ($name.arch(), $name.flavor()) {
             $($((Arch::$arch, Flavor::$flavor) => with_model!(@as $m = $module::$arch, $body),)+)+
-            (arch @ (Arch::PreActResNet18 | Arch::PreActResNet50), flavor @ Flavor::Torchvision) => {
+            (arch @ (Arch::PreActResNet18 | Arch::PreActResNet50 | Arch::ResNet8), flavor @ Flavor::Torchvision) => {
                 Err($crate::Error::NoSuchFlavor { model: arch.as_str(), flavor: flavor.as_str(), has: "d2l" })
             }
         }
@@ -271,7 +304,7 @@ mod tests {
         assert_eq!(
             alloc::format!("{err}"),
             "unknown model `vgg`; known models: resnet18, resnet34, resnet50, resnet101, resnet152, \
-             preact-resnet18, preact-resnet50"
+             preact-resnet18, preact-resnet50, resnet8"
         );
         let err = "keras".parse::<Flavor>().unwrap_err();
         assert_eq!(alloc::format!("{err}"), "unknown flavor `keras`; use d2l (the chapter's) or torchvision");
@@ -285,13 +318,15 @@ mod tests {
     #[cfg(feature = "std")]
     #[test]
     fn every_model_is_listed_once_and_stored_by_a_stable_index() {
-        assert_eq!(ModelName::ALL.len(), 12);
+        assert_eq!(ModelName::ALL.len(), 13);
         for (i, m) in ModelName::ALL.iter().enumerate() {
             assert_eq!(ModelName::ALL.iter().position(|n| n == m), Some(i));
             let bytes = postcard::to_allocvec(m).unwrap();
-            assert_eq!(bytes, [i as u8], "{m}");
             assert_eq!(postcard::from_bytes::<ModelName>(&bytes).unwrap(), *m);
         }
+        // Stored indices never change: the chapter's models, torchvision's, then ResNet-8.
+        let stored: Vec<u8> = ModelName::ALL.iter().map(|m| postcard::to_allocvec(m).unwrap()[0]).collect();
+        assert_eq!(stored, [0, 1, 2, 3, 4, 5, 6, 12, 7, 8, 9, 10, 11]);
         // Index 0 is the chapter's ResNet-18, as in files written before the family existed.
         assert_eq!(postcard::from_bytes::<ModelName>(&[0]).unwrap(), ModelName::RESNET18);
         let tv50 = ModelName::new(Arch::ResNet50, Flavor::Torchvision).unwrap();

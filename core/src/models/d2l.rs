@@ -1,10 +1,11 @@
 //! The chapter's models: ResNet-18 as the chapter builds it, and the exercises' deeper
 //! variants of the paper's Table 1 and pre-activation versions, all in the chapter's style
-//! (convolutions with bias, 1×1-conv shortcuts without batch norm, `IN` input channels).
+//! (convolutions with bias, 1×1-conv shortcuts without batch norm, `IN` input channels);
+//! and ResNet-8, the same blocks sized for microcontrollers.
 
 use super::{
     BottleneckBlock, FirstPreActBlock, FirstResnetBlock, Head, PreActBlock, PreActBottleneckBlock,
-    PreActHead, ResnetBlock, Stem,
+    PreActHead, ResnetBlock, Stem, TinyStem,
 };
 
 /// The chapter's ResNet-18 for `IN` input channels and `CLASSES` classes:
@@ -99,4 +100,29 @@ pub type PreActResNet50<const IN: usize, const CLASSES: usize> = (
     PreActBottleneckBlock<512, 256, 1024, 6, 2>,
     PreActBottleneckBlock<1024, 512, 2048, 3, 2>,
     PreActHead<2048, CLASSES>,
+);
+
+/// ResNet-8, MLPerf Tiny's image-classification model for microcontrollers, in the chapter's
+/// blocks: a 3×3 stem of 16 channels, one residual block a stage on 16, 32 and 64 channels
+/// (stride 2 and a 1×1-conv shortcut on the last two), global average pooling, linear.
+/// `ResNet8<1, 10>` has 77,898 parameters; with the batch-norm statistics its weights are
+/// about 306 KiB as `f32`.
+///
+/// # Shapes
+/// (N, IN, H, W) → (N, CLASSES); at 28×28 the stages output 28, 28, 14, 7 pixels a side.
+///
+/// ```
+/// use resnet_core::prelude::*;
+/// let dev = Cpu::default();
+/// let model = dev.build_module::<ResNet8<1, 10>, f32>();
+/// assert_eq!(model.num_trainable_params(), 77_898);
+/// let x: Tensor<(usize, Const<1>, usize, usize), f32, _> = dev.zeros_like(&(2, Const, 28, 28));
+/// assert_eq!(model.forward(x).shape().concrete(), [2, 10]);
+/// ```
+pub type ResNet8<const IN: usize, const CLASSES: usize> = (
+    TinyStem<IN>,
+    FirstResnetBlock<16, 1>,
+    ResnetBlock<16, 32, 1>,
+    ResnetBlock<32, 64, 1>,
+    Head<64, CLASSES>,
 );

@@ -24,39 +24,51 @@ pub const SUPPORTED_CLASSES: &str = "1 to 10, 100 or 1000 classes";
 /// input channels are the input's C.
 pub fn table(model: ModelName, input: Dims, classes: usize) -> Result<Vec<Row>, Error> {
     let [_, channels, _, _] = input.nchw("the model")?;
-    with_model!(model, M => dispatch!(M::table, input, channels, classes))
+    with_model!(model, M => with_counts!(M, channels, classes, T => T::table(input)))
 }
 
 /// The table's rows with the structure of each block below it (see
 /// [`ModelShape::outline`]).
 pub fn outline(model: ModelName, input: Dims, classes: usize) -> Result<Vec<Node>, Error> {
     let [_, channels, _, _] = input.nchw("the model")?;
-    with_model!(model, M => dispatch!(M::outline, input, channels, classes))
+    with_model!(model, M => with_counts!(M, channels, classes, T => T::outline(input)))
 }
 
-/// Expands to a match that calls `$model<IN, CLASSES>::$method` (of [`ModelShape`]) for the
-/// supported values.
-macro_rules! dispatch {
-    ($model:ident :: $method:ident, $input:expr, $channels:expr, $classes:expr) => {
+/// Evaluates `$body` (a `Result<_, Error>`) with `$t` the model `$model<IN, CLASSES>` for
+/// `$channels` and `$classes` among the supported values.
+macro_rules! with_counts {
+    ($model:ident, $channels:expr, $classes:expr, $t:ident => $body:expr) => {
         match $channels {
-            1 => dispatch!(@classes $model, $method, 1, $input, $classes),
-            2 => dispatch!(@classes $model, $method, 2, $input, $classes),
-            3 => dispatch!(@classes $model, $method, 3, $input, $classes),
-            4 => dispatch!(@classes $model, $method, 4, $input, $classes),
-            value => Err(Error::Unsupported { what: "input channels", value, supported: SUPPORTED_CHANNELS }),
+            1 => with_counts!(@classes $model, 1, $classes, $t, $body),
+            2 => with_counts!(@classes $model, 2, $classes, $t, $body),
+            3 => with_counts!(@classes $model, 3, $classes, $t, $body),
+            4 => with_counts!(@classes $model, 4, $classes, $t, $body),
+            value => Err($crate::Error::Unsupported {
+                what: "input channels",
+                value,
+                supported: $crate::summary::SUPPORTED_CHANNELS,
+            }),
         }
     };
-    (@classes $model:ident, $method:ident, $in:literal, $input:expr, $classes:expr) => {
-        dispatch!(@each $model, $method, $in, $input, $classes, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100, 1000])
+    (@classes $model:ident, $in:literal, $classes:expr, $t:ident, $body:expr) => {
+        with_counts!(@each $model, $in, $classes, $t, $body, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100, 1000])
     };
-    (@each $model:ident, $method:ident, $in:literal, $input:expr, $classes:expr, [$($k:literal),*]) => {
+    (@each $model:ident, $in:literal, $classes:expr, $t:ident, $body:expr, [$($k:literal),*]) => {
         match $classes {
-            $($k => <$model<$in, $k> as ModelShape>::$method($input),)*
-            value => Err(Error::Unsupported { what: "classes", value, supported: SUPPORTED_CLASSES }),
+            $($k => {
+                #[allow(dead_code)]
+                type $t = $model<$in, $k>;
+                $body
+            })*
+            value => Err($crate::Error::Unsupported {
+                what: "classes",
+                value,
+                supported: $crate::summary::SUPPORTED_CLASSES,
+            }),
         }
     };
 }
-use dispatch;
+pub(crate) use with_counts;
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,7 @@ mod dims;
 mod runtime;
 mod static_shapes;
 
+pub(crate) use by_name::with_counts;
 pub use by_name::{outline, table, SUPPORTED_CHANNELS, SUPPORTED_CLASSES};
 pub use dims::Dims;
 pub use runtime::{LayerRows, Measured, ModelRows, SingleRow};

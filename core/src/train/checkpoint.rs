@@ -6,24 +6,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{EpochMetrics, EpochTotals, TrainConfig};
-use crate::checkpoint::{decode, encode, read_file, write_atomic_keeping, Header, NamedTensor};
+use super::{EpochMetrics, Position, TrainConfig};
+use crate::checkpoint::{
+    corrupt, decode, encode, read_file, write_atomic_keeping, Header, NamedTensor, WEIGHTS_MAGIC,
+};
 use crate::models::ModelName;
 use crate::Error;
-
-/// Where a run stands. Every random choice of a run derives from the seed, the epoch and
-/// the batch, so this is also the random generator's state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Position {
-    /// 0-based epoch to continue in.
-    pub epoch: usize,
-    /// Batches of that epoch already trained.
-    pub batch: usize,
-    /// Training steps done since the start of the run.
-    pub step: u64,
-    /// That epoch's running totals.
-    pub totals: EpochTotals,
-}
 
 /// A complete checkpoint of a run.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,7 +70,15 @@ impl Checkpoint {
 
     /// Parses a checkpoint, checking magic, version, model and CRC; `path` names it in errors.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, Error> {
-        let (header, body): (Header, Body) = decode(bytes, path)?;
+        let source = path.display().to_string();
+        if bytes.starts_with(&WEIGHTS_MAGIC) {
+            return Err(corrupt(
+                path,
+                "holds a model's weights only (written by `export --format postcard`); a run \
+                 cannot resume from it",
+            ));
+        }
+        let (header, body): (Header, Body) = decode(bytes, &source)?;
         Ok(Self {
             header,
             config: body.config,

@@ -1,6 +1,9 @@
 //! The training configuration: d2l's `train_ch6` recipe by default, and the options users
 //! expect around it.
 
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use core::fmt;
 use core::str::FromStr;
 
@@ -30,9 +33,9 @@ impl LrSchedule {
     pub fn lr(&self, base: f64, epoch: usize, epochs: usize) -> f64 {
         match *self {
             LrSchedule::Constant => base,
-            LrSchedule::Step { every, gamma } => base * gamma.powi((epoch / every.max(1)) as i32),
+            LrSchedule::Step { every, gamma } => base * libm::pow(gamma, (epoch / every.max(1)) as f64),
             LrSchedule::Cosine => {
-                base * (1.0 + (core::f64::consts::PI * epoch as f64 / epochs.max(1) as f64).cos()) / 2.0
+                base * (1.0 + libm::cos(core::f64::consts::PI * epoch as f64 / epochs.max(1) as f64)) / 2.0
             }
         }
     }

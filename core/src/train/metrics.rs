@@ -1,5 +1,9 @@
 //! The numbers d2l's `train_ch6` reports, computed the same way.
 
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use serde::{Deserialize, Serialize};
 
 /// One epoch's results, as d2l prints them (and one JSON Lines record of `--metrics-out`).

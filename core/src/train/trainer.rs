@@ -137,7 +137,7 @@ where
         let (mut position, mut history) = (Position::default(), Vec::new());
         if let Some(resume) = &s.plan.resume {
             let (ckpt, source) = (&resume.checkpoint, resume.path.display().to_string());
-            ckpt.header.expect_model(c.model, IN_CHANNELS, CLASSES, &resume.path)?;
+            ckpt.header.expect_model(c.model, IN_CHANNELS, CLASSES, &source)?;
             load_named(&mut model, &ckpt.params, &source)?;
             if let Some(velocity) = &ckpt.velocity {
                 let mut v = model.clone();

@@ -1,0 +1,48 @@
+//! Inference without `std` (`alloc` only): every catalog model, in evaluation mode (batch
+//! norm with its running statistics), straight from a checkpoint's or weights-only file's
+//! bytes, single-threaded and deterministic. The weights are read in place (a firmware can
+//! keep them in flash); batch norms after convolutions and ReLUs fold into the
+//! convolutions' epilogues.
+//!
+//! - [`logits`]: the model the file names, for its input channels and classes.
+//! - [`Network`]: a model type of yours made of this crate's layers ([`Infer`]).
+//!
+//! The `std` build trains with its own fast kernels; tests hold both to the same numbers.
+
+mod kernels;
+mod layers;
+mod network;
+mod program;
+mod weights;
+
+use alloc::vec::Vec;
+
+pub use kernels::Epilogue;
+pub use layers::Infer;
+pub use network::Network;
+pub use program::{Activations, Op};
+pub use weights::Weights;
+
+use crate::models::with_model;
+use crate::summary::with_counts;
+use crate::Error;
+
+/// The logits of `images` by the model whose weights `weights` holds (a checkpoint's or a
+/// weights-only file's bytes).
+///
+/// A corrupt file, images whose length is not `shape`'s, or a shape the model cannot take
+/// is an [`Error`].
+///
+/// # Shapes
+/// `images`: (N, C, H, W) row-major as `shape` says, pixels scaled to [0, 1] as in training;
+/// returns (N, classes) row-major.
+pub fn logits(weights: &[u8], images: &[f32], shape: [usize; 4]) -> Result<Vec<f32>, Error> {
+    let file = Weights::parse(weights)?;
+    let (model, channels, classes) = (file.header.model, file.header.in_channels, file.header.classes);
+    if shape[1] != channels {
+        return Err(Error::Channels { layer: "the model's input", expected: channels, found: shape[1] });
+    }
+    with_model!(model, M => with_counts!(M, channels, classes, T => {
+        Network::<T>::from_weights(file)?.logits(images, shape)
+    }))
+}
