@@ -369,8 +369,9 @@ mod tests {
         }
         seen.sort();
         seen.dedup();
-        assert_eq!(seen.len(), 12, "{seen:?}");
+        assert_eq!(seen.len(), 13, "{seen:?}");
         assert!(seen.iter().any(|m| m == "preact-resnet50"), "{seen:?}");
+        assert!(seen.iter().any(|m| m == "resnet8"), "{seen:?}");
         keys(&mut f, &[KeyCode::Right]);
         assert_eq!(f.value(Field::Model), "resnet152 (torchvision)", "the list wraps around");
         keys(&mut f, &[KeyCode::Left, KeyCode::Right]);
