@@ -20,11 +20,12 @@ pub use dfdx::optim::{Adam, AdamConfig, Momentum, Optimizer, Sgd, SgdConfig, Wei
 pub use dfdx::prelude::*;
 
 pub use crate::blocks::{
-    BasicBlock, Bottleneck, Conv1x1, Identity, PreActBottleneck, PreActResidual, Projection, Residual,
+    BasicBlock, Bottleneck, Conv1x1, Identity, Plain, PreActBottleneck, PreActResidual, Projection, Residual,
     ResidualBottleneck, ResidualMain, Shortcut,
 };
 pub use crate::models::d2l::{
-    PreActResNet18, PreActResNet50, ResNet101, ResNet152, ResNet18, ResNet34, ResNet50, ResNet8,
+    Plain18, Plain34, PreActResNet18, PreActResNet50, ResNet101, ResNet152, ResNet18, ResNet34, ResNet50,
+    ResNet8,
 };
 pub use crate::models::{torchvision, FirstResnetBlock, Head, PreActHead, ResnetBlock, Stage, Stem, TvStem};
 pub use crate::nn::builders::{BatchNorm2D, Conv2D, Conv2DNoBias, Flatten2D, GlobalAvgPool2D, MaxPool2D};

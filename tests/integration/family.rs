@@ -52,6 +52,9 @@ fn the_chapters_flavour_has_the_papers_multiply_accumulates() {
         (Arch::ResNet50, 3.8),
         (Arch::ResNet101, 7.6),
         (Arch::ResNet152, 11.3),
+        // Section 3.3: the plain 34-layer baseline has the same 3.6 billion FLOPs.
+        (Arch::Plain18, 1.8),
+        (Arch::Plain34, 3.6),
     ];
     for (arch, giga) in paper {
         let (_, macs) = totals(&imagenet_table(ModelName::new(arch, Flavor::D2l).unwrap()));
@@ -84,7 +87,9 @@ fn every_model_halves_the_image_stage_by_stage() {
             .map(|r| (r.name.as_str(), [r.output.as_slice()[1], r.output.as_slice()[2]]))
             .collect();
         let widths = match model.arch() {
-            Arch::ResNet18 | Arch::ResNet34 | Arch::PreActResNet18 => [64, 128, 256, 512],
+            Arch::ResNet18 | Arch::ResNet34 | Arch::PreActResNet18 | Arch::Plain18 | Arch::Plain34 => {
+                [64, 128, 256, 512]
+            }
             _ => [256, 512, 1024, 2048],
         };
         let expected: Vec<(&str, [usize; 2])> = ["b2", "b3", "b4", "b5"]
@@ -128,6 +133,8 @@ fn static_tables_match_forward_passes_for_every_model() {
     static_table_matches_a_forward_pass::<PreActResNet18<3, 10>>();
     static_table_matches_a_forward_pass::<PreActResNet50<3, 10>>();
     static_table_matches_a_forward_pass::<ResNet8<3, 10>>();
+    static_table_matches_a_forward_pass::<Plain18<3, 10>>();
+    static_table_matches_a_forward_pass::<Plain34<3, 10>>();
     static_table_matches_a_forward_pass::<torchvision::ResNet18<3, 10>>();
     static_table_matches_a_forward_pass::<torchvision::ResNet34<3, 10>>();
     static_table_matches_a_forward_pass::<torchvision::ResNet50<3, 10>>();

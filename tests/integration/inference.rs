@@ -75,6 +75,8 @@ fn every_catalog_model_infers_without_std_as_dfdx_does() {
     infers_like_dfdx::<d2l::ResNet152<1, 10>, 1>(m(Arch::ResNet152, Flavor::D2l), 32, 1e-4);
     infers_like_dfdx::<d2l::PreActResNet18<2, 10>, 2>(m(Arch::PreActResNet18, Flavor::D2l), 32, 1e-5);
     infers_like_dfdx::<d2l::PreActResNet50<1, 10>, 1>(m(Arch::PreActResNet50, Flavor::D2l), 32, 1e-4);
+    infers_like_dfdx::<d2l::Plain18<1, 10>, 1>(m(Arch::Plain18, Flavor::D2l), 32, 1e-5);
+    infers_like_dfdx::<d2l::Plain34<1, 10>, 1>(m(Arch::Plain34, Flavor::D2l), 32, 1e-5);
     infers_like_dfdx::<torchvision::ResNet18<3, 10>, 3>(m(Arch::ResNet18, Flavor::Torchvision), 32, 1e-5);
     infers_like_dfdx::<torchvision::ResNet34<1, 10>, 1>(m(Arch::ResNet34, Flavor::Torchvision), 32, 1e-5);
     infers_like_dfdx::<torchvision::ResNet50<1, 10>, 1>(m(Arch::ResNet50, Flavor::Torchvision), 32, 1e-4);

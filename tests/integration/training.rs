@@ -146,14 +146,17 @@ fn events_arrive_in_order_and_the_control_handle_steers_a_spawned_run() {
             TrainEvent::Paused => "paused".into(),
             TrainEvent::Resumed => "resumed".into(),
             TrainEvent::Finished { stopped, .. } => format!("finished stopped={stopped}"),
+            TrainEvent::Blocks(report) => format!("blocks {}.{}", report.epoch, report.batch),
             other => format!("{other:?}"),
         })
         .collect();
     // Pause, save and stop act between batches; a save asked for while paused is made before
-    // the run resumes, however closely the resume follows it.
+    // the run resumes, however closely the resume follows it. The blocks' gradient flow is
+    // reported after the first step (the next report is due at step 11).
     let expected = [
         "started",
         "batch 1.1",
+        "blocks 1.1",
         "paused",
         "saved Requested",
         "resumed",

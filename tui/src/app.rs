@@ -1,6 +1,9 @@
 //! The dashboard's state and what keys and trainer events do to it. Drawing is elsewhere
 //! (`ui/`); time comes in as an argument, so everything here is testable without a clock.
 
+use std::path::PathBuf;
+
+use crate::plot::RunCurves;
 use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -146,6 +149,10 @@ pub struct App {
     pub interrupted: Option<Interrupt>,
     /// Why the last checkpoint could not be written, while the run waits for `s` or `q`.
     pub save_failure: Option<String>,
+    /// The run's directory (checkpoint, metrics, TensorBoard events), once started.
+    pub run_dir: Option<PathBuf>,
+    /// A finished run drawn beside the live one (`--compare`).
+    pub compare: Option<RunCurves>,
 }
 
 impl App {
@@ -167,6 +174,8 @@ impl App {
             quitting: false,
             interrupted: None,
             save_failure: None,
+            run_dir: None,
+            compare: None,
         };
         app.refresh_outline();
         app
@@ -308,12 +317,17 @@ impl App {
     }
 
     /// The trainer was started with `control`.
-    pub fn started(&mut self, control: Control) {
+    pub fn started(&mut self, control: Control, run_dir: Option<PathBuf>) {
         self.control = Some(control);
         self.phase = Phase::Starting;
         self.panel = Panel::Training;
         self.scroll = 0;
         self.run = RunView { started_at: Some(self.now), ..RunView::default() };
+        if let Some(dir) = &run_dir {
+            let files = format!("{}/: checkpoint, metrics, TensorBoard events", dir.display());
+            self.log(Level::Info, format!("run directory {files}"));
+        }
+        self.run_dir = run_dir;
         self.log(Level::Info, "loading Fashion-MNIST and building the model");
     }
 
@@ -363,7 +377,10 @@ impl App {
                 self.phase = Phase::Failed;
                 self.log(Level::Error, message);
             }
-            TrainEvent::Batch { .. } | TrainEvent::Evaluating { .. } | TrainEvent::Device(_) => {}
+            TrainEvent::Batch { .. }
+            | TrainEvent::Blocks(_)
+            | TrainEvent::Evaluating { .. }
+            | TrainEvent::Device(_) => {}
         }
     }
 }
@@ -399,7 +416,7 @@ mod tests {
     fn running() -> (App, Control) {
         let mut a = app();
         let control = Control::new();
-        a.started(control.clone());
+        a.started(control.clone(), None);
         a.phase = Phase::Running;
         (a, control)
     }
@@ -429,7 +446,7 @@ mod tests {
     fn keys_steer_the_trainer_through_its_handle() {
         let mut a = app();
         let control = Control::new();
-        a.started(control.clone());
+        a.started(control.clone(), None);
         train_at(
             &mut a,
             TrainEvent::Batch {
@@ -481,7 +498,7 @@ mod tests {
     fn a_second_interrupt_leaves_at_once() {
         let mut a = app();
         let control = Control::new();
-        a.started(control.clone());
+        a.started(control.clone(), None);
         assert_eq!(a.interrupt(Interrupt::Term), Command::None);
         assert!(control.stop_requested());
         let ctrl_c = KeyEvent { modifiers: KeyModifiers::CONTROL, ..press(KeyCode::Char('c')) };

@@ -7,6 +7,8 @@ use resnet_core::models::{Arch, Flavor, ModelName};
 use resnet_core::summary::Dims;
 use resnet_core::train::{LrSchedule, TrainConfig};
 
+use crate::progress::LogEvery;
+
 /// ResNet (Dive into Deep Learning, ch. 8.6) in Rust: a training dashboard for Fashion-MNIST,
 /// shape tables, a headless trainer, PyTorch interop.
 ///
@@ -36,6 +38,30 @@ pub enum Command {
     Import(ImportArgs),
     /// Measure training and inference throughput (one JSON line, as pytorch_resnet.py speed).
     Bench(BenchArgs),
+    /// Draw runs' metrics files (--metrics-out) as d2l's train_ch6 figure, with each
+    /// block's gradient norm beside it, into an SVG or PNG file.
+    Plot(PlotArgs),
+}
+
+/// Flags of `resnet-tui plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// Metrics files (JSON Lines from --metrics-out), one per run.
+    #[arg(value_name = "RUN", required = true)]
+    pub runs: Vec<PathBuf>,
+    /// The image to write: its extension, .svg or .png, chooses the format.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The runs' names in the legend, comma-separated, in the order of the files [default:
+    /// each file's name, or its folder's for metrics.jsonl].
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub labels: Option<Vec<String>>,
+    /// Image width in pixels [default: 640 per panel].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(200..=8000))]
+    pub width: Option<u32>,
+    /// Image height in pixels [default: 480].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(150..=8000))]
+    pub height: Option<u32>,
 }
 
 /// Flags of `resnet-tui bench`.
@@ -104,7 +130,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     pub preset: Option<Preset>,
     /// Model: resnet18, resnet34, resnet50, resnet101, resnet152, preact-resnet18,
-    /// preact-resnet50 or resnet8.
+    /// preact-resnet50, resnet8, or the paper's plain (shortcut-free) plain18 and plain34.
     #[arg(long, value_parser = parse_arch)]
     pub model: Option<Arch>,
     /// How the model is built: d2l (the chapter's) or torchvision.
@@ -149,14 +175,38 @@ pub struct TrainArgs {
     /// Never download the dataset.
     #[arg(long)]
     pub no_download: bool,
-    /// Write one JSON object per epoch (JSON Lines) to FILE.
+    /// Write the run's metrics to FILE as JSON Lines: a row per step and one per epoch (a
+    /// resumed run keeps the rows up to its checkpoint). `resnet-tui plot` draws them.
     #[arg(long, value_name = "FILE")]
     pub metrics_out: Option<PathBuf>,
-    /// Save checkpoints to FILE (each epoch, on `s`, and when stopping).
+    /// Also write TensorBoard event files into DIR (`tensorboard --logdir DIR`): loss,
+    /// accuracies, learning rate, examples/sec.
+    #[arg(long, value_name = "DIR")]
+    pub tensorboard: Option<PathBuf>,
+    /// Report each block's gradient norm, weight norm and update-to-weight ratio at the
+    /// first step and then every N steps (metrics, TensorBoard, the dashboard); 0 never.
+    /// Reports keep a copy of the weights (4 bytes per parameter) for the whole run.
+    #[arg(long, value_name = "N", default_value_t = resnet_core::train::BLOCK_STATS_EVERY)]
+    pub block_stats_every: u64,
+    /// Headless runs whose stderr is not a terminal write a progress line this often:
+    /// seconds (10s, 2m) or steps (100). On a terminal a bar shows the progress instead.
+    #[arg(long, value_name = "EVERY", default_value = "10s")]
+    pub log_every: LogEvery,
+    /// The dashboard draws this finished run's curves (its metrics file, JSON Lines) beside
+    /// the live ones, e.g. plain34's against resnet34's.
+    #[arg(long, value_name = "RUN.jsonl")]
+    pub compare: Option<PathBuf>,
+    /// Keep the run's files in DIR: checkpoint.ckpt, metrics.jsonl and TensorBoard events
+    /// [dashboard default: a new runs/<date>-<model>; headless: none unless asked].
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
+    /// Save checkpoints to FILE (each epoch, on `s`, and when stopping) [default: the run
+    /// directory's checkpoint.ckpt].
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
-    /// Continue the run saved in FILE.
-    #[arg(long, value_name = "FILE")]
+    /// Continue the run saved in PATH: a checkpoint, or a run directory (its checkpoint.ckpt;
+    /// the run goes on writing there).
+    #[arg(long, value_name = "PATH")]
     pub resume: Option<PathBuf>,
     /// Keep the N newest checkpoints: FILE, FILE.1 (the previous one), ..., FILE.{N-1}.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
@@ -249,7 +299,7 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 pub struct ShapesArgs {
     /// Model: resnet18, resnet34, resnet50, resnet101, resnet152, preact-resnet18,
-    /// preact-resnet50 or resnet8.
+    /// preact-resnet50, resnet8, or the paper's plain (shortcut-free) plain18 and plain34.
     #[arg(long, default_value = "resnet18", value_parser = parse_arch)]
     pub model: Arch,
     /// How the model is built: d2l (the chapter's) or torchvision.

@@ -18,6 +18,8 @@ use crate::event::{spawn_input, AppEvent};
 use crate::failure::Failure;
 use crate::memory::resident_bytes;
 use crate::plan::{load_resume, plan, session, set_threads};
+use crate::plot::finished_run;
+use crate::run_log::RunLog;
 use crate::setup_form::SetupForm;
 use crate::signals::{self, Signals};
 use crate::ui;
@@ -56,8 +58,9 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
     let form = SetupForm::new(args, resume.as_ref().map(|r| &r.checkpoint.config)).map_err(Failure::Usage)?;
     // Flags that no run could start with are refused before the terminal is taken, as
     // `--headless` refuses them.
-    plan(args, form.config.clone(), form.checkpoint.clone(), resume.as_ref(), OnSaveError::Pause)?;
+    plan(args, form.config.clone(), form.files(args).checkpoint, resume.as_ref(), OnSaveError::Pause)?;
     let mut app = App::new(form.clone(), data_status(&form, !args.no_download));
+    app.compare = args.compare.as_deref().map(finished_run).transpose().map_err(Failure::Usage)?;
     let signals = Signals::register();
     let mut terminal =
         ratatui::try_init().map_err(|e| Failure::Usage(format!("cannot open the terminal: {e}")))?;
@@ -66,14 +69,16 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
     let input = spawn_input(tx.clone(), stop_input.clone());
     let clock = Instant::now();
     let (mut dirty, mut last_draw, mut last_tick) = (true, None::<Instant>, Instant::now());
+    // The run's metrics file and TensorBoard events, once a run starts.
+    let mut run_log = None;
     let result = loop {
         let mut quit = false;
         match rx.recv_timeout(FRAME) {
             Ok(event) => {
                 app.now = clock.elapsed();
-                quit |= handle(&mut app, event, args, resume.as_ref(), &tx);
+                quit |= handle(&mut app, event, args, resume.as_ref(), &tx, &mut run_log);
                 while let Ok(event) = rx.try_recv() {
-                    quit |= handle(&mut app, event, args, resume.as_ref(), &tx);
+                    quit |= handle(&mut app, event, args, resume.as_ref(), &tx, &mut run_log);
                 }
                 dirty = true;
             }
@@ -110,6 +115,9 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
     if let Some(path) = &app.run.checkpoint {
         println!("last checkpoint: {path}");
     }
+    if let Some(dir) = &app.run_dir {
+        println!("run directory: {}", dir.display());
+    }
     if let Some(line) = app.log.iter().rev().find(|l| l.level == Level::Error) {
         eprintln!("error: {}", line.text);
     }
@@ -124,6 +132,7 @@ fn handle(
     args: &TrainArgs,
     resume: Option<&Arc<Resume>>,
     tx: &Sender<AppEvent>,
+    run_log: &mut Option<RunLog>,
 ) -> bool {
     match event {
         AppEvent::Key(key) => {
@@ -134,33 +143,54 @@ fn handle(
             }
             match command {
                 Command::Quit => return true,
-                Command::Start => start(app, args, resume, tx),
+                Command::Start => {
+                    if let Some(log) = start(app, args, resume, tx) {
+                        *run_log = Some(log);
+                    }
+                }
                 Command::None => {}
             }
         }
         AppEvent::Resize => {}
-        AppEvent::Train(e) => app.on_train(*e),
+        AppEvent::Train(e) => {
+            if let Some(log) = run_log.as_mut() {
+                log.record(&e);
+            }
+            app.on_train(*e)
+        }
     }
     false
 }
 
 /// Starts the run with the form's settings: the plan is checked here (a refusal is shown on
-/// the form and changes nothing), then data loading and training go to a new thread whose
-/// events come back on the loop's channel.
-fn start(app: &mut App, args: &TrainArgs, resume: Option<&Arc<Resume>>, tx: &Sender<AppEvent>) {
+/// the form and changes nothing), the run's directory and files are made, then data loading
+/// and training go to a new thread whose events come back on the loop's channel. Returns
+/// the run's log of metrics and TensorBoard events.
+fn start(
+    app: &mut App,
+    args: &TrainArgs,
+    resume: Option<&Arc<Resume>>,
+    tx: &Sender<AppEvent>,
+) -> Option<RunLog> {
     let form = &app.form;
-    let checked = plan(args, form.config.clone(), form.checkpoint.clone(), resume, OnSaveError::Pause)
+    let files = form.files(args);
+    let checked = plan(args, form.config.clone(), files.checkpoint.clone(), resume, OnSaveError::Pause)
         .map_err(Failure::message)
-        .and_then(|plan| Ok((plan, resolve(form.device)?)));
-    let (plan, device) = match checked {
+        .and_then(|plan| Ok((plan, resolve(form.device)?)))
+        .and_then(|(plan, device)| {
+            let log =
+                RunLog::open(files.metrics.as_deref(), files.tensorboard.as_deref(), resume.map(|r| &**r))?;
+            Ok((plan, device, log))
+        });
+    let (plan, device, log) = match checked {
         Ok(checked) => checked,
         Err(message) => {
             app.form.message = Some(message);
-            return;
+            return None;
         }
     };
     let control = Control::new();
-    app.started(control.clone());
+    app.started(control.clone(), files.dir.clone());
     let (data_dir, allow_download) = (app.form.data_dir.clone(), !args.no_download);
     let prepare = move || session(plan, data_dir, allow_download, &mut |_| {});
     let tx = tx.clone();
@@ -169,6 +199,7 @@ fn start(app: &mut App, args: &TrainArgs, resume: Option<&Arc<Resume>>, tx: &Sen
     };
     // The thread reports its own end (`Finished` or `Failed`); it is not joined.
     drop(on_device!(device, D => spawn::<D>(control, prepare, sink)));
+    Some(log)
 }
 
 #[cfg(test)]

@@ -1,28 +1,36 @@
 //! `resnet-tui train --headless`: d2l's lines on stdout, JSON Lines metrics, signals that
 //! stop the run after saving.
 
-use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
-use std::path::Path;
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use resnet_core::train::{train, Control, EpochMetrics, OnSaveError, Session, TrainEvent};
+use resnet_core::train::{train, Control, OnSaveError, Session, TrainEvent};
 
 use crate::cli::TrainArgs;
 use crate::device::{on_device, resolve};
 use crate::failure::Failure;
 use crate::plan::{load_resume, plan, session, set_threads};
+use crate::progress::Progress;
+use crate::run_dir::{resumed_dir, RunFiles};
+use crate::run_log::RunLog;
 use crate::run_view::RunView;
 use crate::signals::{self, Interrupt, Signals};
+
+/// What a headless run writes: the files the flags name, and those of `--run-dir` (or of
+/// the run directory `--resume` names).
+pub fn files(args: &TrainArgs) -> RunFiles {
+    let dir = args.run_dir.clone().or_else(|| args.resume.as_deref().and_then(resumed_dir));
+    RunFiles::new(dir, args.checkpoint.clone(), args)
+}
 
 /// Builds the run from the flags: threads, resume, the checked plan, and the data.
 pub fn prepare(args: &TrainArgs) -> Result<Session, Failure> {
     set_threads(args)?;
     let resume = load_resume(args)?;
     let config = args.config(resume.as_ref().map(|r| &r.checkpoint.config)).map_err(Failure::Usage)?;
-    let plan = plan(args, config, args.checkpoint.clone(), resume.as_ref(), OnSaveError::Fail)?;
+    let plan = plan(args, config, files(args).checkpoint, resume.as_ref(), OnSaveError::Fail)?;
     session(plan, args.data_dir.clone(), !args.no_download, &mut download_progress()).map_err(Failure::usage)
 }
 
@@ -37,35 +45,48 @@ fn download_progress() -> impl FnMut(resnet_core::data::Progress<'_>) {
     }
 }
 
-fn open_metrics(path: &Path, history: &[EpochMetrics]) -> Result<BufWriter<File>, Failure> {
-    let file =
-        File::create(path).map_err(|e| Failure::Usage(format!("cannot create {}: {e}", path.display())))?;
-    let mut out = BufWriter::new(file);
-    for m in history {
-        write_metrics(&mut out, m);
-    }
-    Ok(out)
-}
-
-fn write_metrics(out: &mut BufWriter<File>, m: &EpochMetrics) {
-    if let Ok(line) = serde_json::to_string(m) {
-        let _ = writeln!(out, "{line}").and_then(|_| out.flush());
-    }
-}
-
 /// Runs the whole headless command; returns the exit status (130 or 143 when a signal
 /// stopped the run, after saving).
 pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
+    if args.compare.is_some() {
+        return Err(Failure::Usage(
+            "--compare draws a finished run beside the dashboard's live curves; compare headless runs \
+             afterwards with `resnet-tui plot A.jsonl B.jsonl --out curves.svg`"
+                .into(),
+        ));
+    }
     let signals = Signals::register();
     let target = resolve(args.device).map_err(Failure::Usage)?;
     let session = prepare(args)?;
     let control = Control::new();
     let watcher = watch_signals(signals, control.clone());
-    let history = session.plan.resume.as_ref().map(|r| r.checkpoint.history.clone()).unwrap_or_default();
-    let mut metrics = args.metrics_out.as_deref().map(|p| open_metrics(p, &history)).transpose()?;
+    let files = files(args);
+    let mut log =
+        RunLog::open(files.metrics.as_deref(), files.tensorboard.as_deref(), session.plan.resume.as_deref())
+            .map_err(Failure::Usage)?;
+    if let Some(dir) = &files.dir {
+        eprintln!("run directory: {}", dir.display());
+    }
+    if let Some(file) = log.tensorboard_file() {
+        eprintln!("writing TensorBoard events to {}", file.display());
+    }
+    let mut progress = Progress::new(std::io::stderr().is_terminal(), args.log_every);
     let (clock, mut view) = (Instant::now(), RunView::default());
     let mut sink = |event: TrainEvent| {
         view.apply(&event, clock.elapsed());
+        log.record(&event);
+        if let TrainEvent::Blocks(_) = event {
+            return;
+        }
+        if let TrainEvent::Batch { .. } = event {
+            if let Some(text) = progress.after_step(&view, clock.elapsed()) {
+                eprint!("{text}");
+            }
+            return;
+        }
+        if let Some(erase) = progress.clear() {
+            eprint!("{erase}");
+        }
         match &event {
             TrainEvent::Started {
                 config,
@@ -89,9 +110,6 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
             }
             TrainEvent::Epoch(m) => {
                 println!("{}", view.epoch_line(m));
-                if let Some(out) = metrics.as_mut() {
-                    write_metrics(out, m);
-                }
             }
             TrainEvent::CheckpointSaved { path, step, reason } => {
                 eprintln!("saved checkpoint {path} ({reason}, step {step})")

@@ -1,6 +1,7 @@
 //! `resnet-tui`: the dashboard and command line of resnet-dfdx. Without a subcommand (or
 //! with `train`) it opens the training dashboard; `train --headless` prints d2l's lines,
-//! `shapes` a model's layer table, `export`/`import` talk to PyTorch.
+//! `shapes` a model's layer table, `export`/`import` talk to PyTorch, `plot` draws runs'
+//! metrics files.
 
 mod app;
 mod bench_report;
@@ -14,11 +15,17 @@ mod failure;
 mod headless;
 mod interop;
 mod memory;
+mod metrics_file;
 mod plan;
+mod plot;
+mod progress;
+mod run_dir;
+mod run_log;
 mod run_view;
 mod setup_form;
 mod shapes;
 mod signals;
+mod tensorboard;
 mod thousands;
 mod ui;
 
@@ -47,6 +54,7 @@ fn main() -> ExitCode {
         Some(Command::Export(args)) => interop::export(&args).map(Some),
         Some(Command::Import(args)) => interop::import(&args).map(Some),
         Some(Command::Bench(args)) => bench_report::run(&args).map(Some),
+        Some(Command::Plot(args)) => plot::run(&args).map(Some),
         None => return train(&cli.train),
     };
     report(result.map(|text| {
@@ -103,7 +111,18 @@ fn usage_error(e: clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let text = e.to_string();
-    let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
-    eprintln!("error: {first} (see --help)");
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+    // A list follows a colon ("the following required arguments were not provided:").
+    let listed: Vec<&str> = if first.ends_with(':') {
+        lines.take_while(|l| !l.trim().is_empty()).map(str::trim).collect()
+    } else {
+        Vec::new()
+    };
+    if listed.is_empty() {
+        eprintln!("error: {first} (see --help)");
+    } else {
+        eprintln!("error: {first} {} (see --help)", listed.join(", "));
+    }
     ExitCode::from(USAGE)
 }

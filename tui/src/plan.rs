@@ -11,10 +11,11 @@ use resnet_core::Error;
 
 use crate::cli::TrainArgs;
 use crate::failure::Failure;
+use crate::run_dir::resume_file;
 
-/// The checkpoint named by `--resume`, read once.
+/// The checkpoint named by `--resume` (a file, or a run directory's), read once.
 pub fn load_resume(args: &TrainArgs) -> Result<Option<Arc<Resume>>, Failure> {
-    args.resume.as_deref().map(Resume::load).transpose().map_err(Failure::usage)
+    args.resume.as_deref().map(|p| Resume::load(&resume_file(p))).transpose().map_err(Failure::usage)
 }
 
 /// Sets the size of the worker pool from `--threads` (only the first call in a process can).
@@ -39,7 +40,8 @@ pub fn plan(
     on_save_error: OnSaveError,
 ) -> Result<RunPlan, Failure> {
     let saving = Saving { checkpoint, keep: args.keep as usize, save_every: args.save_every, on_save_error };
-    RunPlan::new(config, saving, resume.cloned()).map_err(Failure::usage)
+    let plan = RunPlan::new(config, saving, resume.cloned()).map_err(Failure::usage)?;
+    Ok(RunPlan { block_stats_every: args.block_stats_every, ..plan })
 }
 
 /// Finds the data (`data_dir`, else the usual places, else a download when allowed), loads

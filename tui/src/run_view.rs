@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use resnet_core::train::{DeviceInfo, EpochMetrics, TrainConfig, TrainEvent};
+use resnet_core::train::{BlockReport, DeviceInfo, EpochMetrics, TrainConfig, TrainEvent};
 
 use crate::eta::Eta;
 
@@ -50,6 +50,8 @@ pub struct RunView {
     pub eta: Eta,
     /// The newest checkpoint written.
     pub checkpoint: Option<String>,
+    /// Every report of the blocks' gradient flow since the run started, oldest first.
+    pub blocks: Vec<BlockReport>,
 }
 
 impl RunView {
@@ -108,6 +110,7 @@ impl RunView {
                 (self.epoch, self.batch) = (self.epochs.len() + 1, 0);
             }
             TrainEvent::CheckpointSaved { path, .. } => self.checkpoint = Some(path.clone()),
+            TrainEvent::Blocks(report) => self.blocks.push(report.clone()),
             TrainEvent::Device(info) => self.gpu = Some(info.clone()),
             TrainEvent::Finished { history, .. } => {
                 // Resumed epochs included.

@@ -1,13 +1,14 @@
 //! The setup screen's form: the run's settings, editable with keys, starting from the
 //! command line's flags.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ratatui::crossterm::event::KeyCode;
 use resnet_core::models::ModelName;
 use resnet_core::train::TrainConfig;
 
 use crate::cli::{DeviceChoice, Preset, TrainArgs};
+use crate::run_dir::{new_run_dir, resumed_dir, today, RunFiles, CHECKPOINT, RUNS};
 
 /// A row of the form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,12 +31,14 @@ pub enum Field {
     Device,
     /// Data directory (empty: search).
     DataDir,
-    /// Checkpoint file (empty: none).
+    /// The run directory (empty: none).
+    RunDir,
+    /// Checkpoint file (empty: the run directory's, if any).
     Checkpoint,
 }
 
 /// The form's rows, top to bottom.
-pub const FIELDS: [Field; 10] = [
+pub const FIELDS: [Field; 11] = [
     Field::Preset,
     Field::Model,
     Field::Epochs,
@@ -45,6 +48,7 @@ pub const FIELDS: [Field; 10] = [
     Field::Seed,
     Field::Device,
     Field::DataDir,
+    Field::RunDir,
     Field::Checkpoint,
 ];
 
@@ -61,13 +65,14 @@ impl Field {
             Field::Seed => "seed",
             Field::Device => "device",
             Field::DataDir => "data directory",
+            Field::RunDir => "run directory",
             Field::Checkpoint => "checkpoint",
         }
     }
 
     /// Whether a resumed run may change it (its recipe is in the checkpoint).
     fn editable_when_resuming(self) -> bool {
-        matches!(self, Field::Epochs | Field::Device | Field::DataDir | Field::Checkpoint)
+        matches!(self, Field::Epochs | Field::Device | Field::DataDir | Field::RunDir | Field::Checkpoint)
     }
 }
 
@@ -85,6 +90,17 @@ pub enum FormKey {
     Ignored,
 }
 
+/// Where a run's files go (see [`crate::run_dir`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunDir {
+    /// A new `runs/<date>-<model>` directory, named when the run starts.
+    New,
+    /// This directory.
+    At(PathBuf),
+    /// None: only the files that flags name.
+    Off,
+}
+
 /// The settings being edited.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SetupForm {
@@ -96,8 +112,12 @@ pub struct SetupForm {
     pub device: DeviceChoice,
     /// `--data-dir`, if set.
     pub data_dir: Option<PathBuf>,
-    /// Where checkpoints go, if anywhere.
+    /// Where the run's files go.
+    pub run_dir: RunDir,
+    /// Where checkpoints go when not in the run directory.
     pub checkpoint: Option<PathBuf>,
+    /// Today's date (`YYYY-MM-DD`), which names new run directories.
+    pub today: String,
     /// Whether the run continues a checkpoint (then only some fields may change).
     pub resuming: bool,
     /// The selected row.
@@ -113,12 +133,23 @@ impl SetupForm {
     /// error for flags that name no model.
     pub fn new(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<Self, String> {
         let config = args.config(resumed)?;
+        let run_dir = match (args.run_dir.clone(), args.resume.as_deref().and_then(resumed_dir)) {
+            (Some(dir), _) | (None, Some(dir)) => RunDir::At(dir),
+            (None, None) if args.checkpoint.is_none() && args.resume.is_none() => RunDir::New,
+            (None, None) => RunDir::Off,
+        };
+        let checkpoint = args.checkpoint.clone().or_else(|| match run_dir {
+            RunDir::At(_) => None,
+            RunDir::New | RunDir::Off => args.resume.clone(),
+        });
         let mut form = Self {
             config,
             preset: None,
             device: args.device,
             data_dir: args.data_dir.clone(),
-            checkpoint: args.checkpoint.clone().or_else(|| args.resume.clone()),
+            run_dir,
+            checkpoint,
+            today: today(),
             resuming: resumed.is_some(),
             selected: 0,
             editing: None,
@@ -133,6 +164,20 @@ impl SetupForm {
             let c = p.config();
             TrainConfig { seed: self.config.seed, model: self.config.model, ..c } == self.config
         });
+    }
+
+    /// The run directory a run started now would use.
+    pub fn run_dir_path(&self) -> Option<PathBuf> {
+        match &self.run_dir {
+            RunDir::New => Some(new_run_dir(Path::new(RUNS), &self.today, self.config.model)),
+            RunDir::At(dir) => Some(dir.clone()),
+            RunDir::Off => None,
+        }
+    }
+
+    /// What a run started now would write, and where.
+    pub fn files(&self, args: &TrainArgs) -> RunFiles {
+        RunFiles::new(self.run_dir_path(), self.checkpoint.clone(), args)
     }
 
     /// The selected row.
@@ -159,9 +204,15 @@ impl SetupForm {
             Field::DataDir => {
                 self.data_dir.as_ref().map_or_else(|| "(search)".into(), |p| p.display().to_string())
             }
-            Field::Checkpoint => {
-                self.checkpoint.as_ref().map_or_else(|| "(none)".into(), |p| p.display().to_string())
+            Field::RunDir => {
+                self.run_dir_path().map_or_else(|| "(none)".into(), |d| format!("{}/", d.display()))
             }
+            // In the run directory: `…/checkpoint.ckpt`, short enough for an 80-column screen.
+            Field::Checkpoint => match (&self.checkpoint, &self.run_dir) {
+                (Some(file), _) => file.display().to_string(),
+                (None, RunDir::New | RunDir::At(_)) => format!("…/{CHECKPOINT}"),
+                (None, RunDir::Off) => "(none: nothing is saved)".into(),
+            },
         }
     }
 
@@ -221,6 +272,7 @@ impl SetupForm {
             None => match self.field() {
                 Field::Resize => self.config.resize.to_string(),
                 Field::DataDir => self.data_dir.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                Field::RunDir => self.run_dir_path().map(|p| p.display().to_string()).unwrap_or_default(),
                 Field::Checkpoint => {
                     self.checkpoint.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
                 }
@@ -242,6 +294,9 @@ impl SetupForm {
             Field::Seed => c.seed = text.parse().map_err(|_| number("seed"))?,
             Field::Lr => c.lr = text.parse().map_err(|_| number("learning rate"))?,
             Field::DataDir => self.data_dir = (!text.is_empty()).then(|| PathBuf::from(text)),
+            Field::RunDir => {
+                self.run_dir = if text.is_empty() { RunDir::Off } else { RunDir::At(PathBuf::from(text)) }
+            }
             Field::Checkpoint => self.checkpoint = (!text.is_empty()).then(|| PathBuf::from(text)),
             Field::Preset | Field::Model | Field::Device => {}
         }
@@ -287,7 +342,7 @@ impl SetupForm {
                 let i = all.iter().position(|&d| d == self.device).unwrap_or(0);
                 self.device = all[(i + if up { 1 } else { all.len() - 1 }) % all.len()];
             }
-            Field::DataDir | Field::Checkpoint => {}
+            Field::DataDir | Field::RunDir | Field::Checkpoint => {}
         }
         self.message = None;
         self.update_preset();
@@ -369,7 +424,8 @@ mod tests {
         }
         seen.sort();
         seen.dedup();
-        assert_eq!(seen.len(), 13, "{seen:?}");
+        assert_eq!(seen.len(), 15, "{seen:?}");
+        assert!(seen.iter().any(|m| m == "plain34"), "{seen:?}");
         assert!(seen.iter().any(|m| m == "preact-resnet50"), "{seen:?}");
         assert!(seen.iter().any(|m| m == "resnet8"), "{seen:?}");
         keys(&mut f, &[KeyCode::Right]);
@@ -390,5 +446,40 @@ mod tests {
         assert_eq!(f.config.lr, 0.05);
         assert_eq!(f.message.as_deref(), Some("the recipe of a resumed run comes from its checkpoint"));
         assert_eq!(f.value(Field::Checkpoint), "r.ckpt");
+    }
+
+    #[test]
+    fn a_new_run_gets_a_dated_directory_named_after_its_model_unless_told_otherwise() {
+        let mut f = form(&[]);
+        f.today = "2026-12-03".into();
+        assert_eq!(f.value(Field::RunDir), "runs/2026-12-03-resnet18/");
+        assert_eq!(f.value(Field::Checkpoint), "…/checkpoint.ckpt");
+        f.selected = 1; // model
+        keys(&mut f, &[KeyCode::Right]);
+        assert_eq!(f.value(Field::RunDir), format!("runs/2026-12-03-{}/", f.config.model.arch().as_str()));
+        f.selected = FIELDS.iter().position(|&x| x == Field::RunDir).unwrap();
+        keys(&mut f, &[KeyCode::Char('e')]);
+        assert_eq!(
+            f.editing.as_deref(),
+            Some(&*format!("runs/2026-12-03-{}", f.config.model.arch().as_str()))
+        );
+        let clear = vec![KeyCode::Backspace; 40];
+        keys(&mut f, &clear);
+        keys(&mut f, &[KeyCode::Enter]);
+        assert_eq!((f.run_dir.clone(), f.value(Field::RunDir)), (RunDir::Off, "(none)".to_string()));
+        assert_eq!(f.value(Field::Checkpoint), "(none: nothing is saved)");
+        keys(&mut f, &[KeyCode::Char('/'), KeyCode::Char('r'), KeyCode::Enter]);
+        assert_eq!(f.value(Field::RunDir), "/r/");
+        let named = form(&["--checkpoint", "c.ckpt"]);
+        assert_eq!(
+            (named.run_dir.clone(), named.value(Field::Checkpoint)),
+            (RunDir::Off, "c.ckpt".to_string())
+        );
+        let both = form(&["--checkpoint", "c.ckpt", "--run-dir", "out"]);
+        assert_eq!(
+            both.files(&Cli::parse_from(["resnet-tui", "--run-dir", "out"]).train).metrics,
+            Some("out/metrics.jsonl".into())
+        );
+        assert_eq!(both.value(Field::Checkpoint), "c.ckpt");
     }
 }

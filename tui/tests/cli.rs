@@ -103,6 +103,10 @@ fn bad_arguments_give_one_line_and_exit_2() {
         (&["shapes", "--input", "1x7x28x28"][..], "7 input channels is not available"),
         (&["shapes", "--bogus"][..], "unexpected argument '--bogus'"),
         (
+            &["export", "--out", "x.safetensors"][..],
+            "required arguments were not provided: --checkpoint <FILE>",
+        ),
+        (
             &["shapes", "--model", "preact-resnet18", "--flavor", "torchvision"][..],
             "preact-resnet18 has no torchvision flavor; it comes in the d2l flavor only",
         ),
@@ -143,13 +147,32 @@ fn quick_train(extra: &[&str]) -> Output {
     resnet_tui(&args)
 }
 
+/// The kinds of a metrics file's rows, in order, and its rows.
+fn metrics_kinds(path: &std::path::Path) -> (Vec<String>, Vec<serde_json::Value>) {
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    (rows.iter().map(|r| r["kind"].as_str().unwrap().to_string()).collect(), rows)
+}
+
 #[test]
-fn headless_training_prints_d2l_lines_and_json_metrics() {
+fn headless_training_prints_d2l_lines_progress_json_metrics_and_tensorboard_events() {
     let dir = tempfile::tempdir().unwrap();
     let metrics = dir.path().join("m.jsonl");
     let ckpt = dir.path().join("c.ckpt");
-    let out =
-        quick_train(&["--metrics-out", metrics.to_str().unwrap(), "--checkpoint", ckpt.to_str().unwrap()]);
+    let tensorboard = dir.path().join("tb");
+    let out = quick_train(&[
+        "--metrics-out",
+        metrics.to_str().unwrap(),
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        "--tensorboard",
+        tensorboard.to_str().unwrap(),
+        "--log-every",
+        "2",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout.clone()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -163,12 +186,45 @@ fn headless_training_prints_d2l_lines_and_json_metrics() {
     );
     assert!(epoch.ends_with(" examples/sec on cpu"), "{epoch}");
     assert!(lines[2].starts_with("loss ") && lines[3].ends_with("examples/sec on cpu"), "{text}");
-    let record: serde_json::Value =
-        serde_json::from_str(std::fs::read_to_string(&metrics).unwrap().trim()).unwrap();
-    for key in ["epoch", "loss", "train_acc", "test_acc", "examples_per_sec", "seconds"] {
-        assert!(record[key].is_number(), "{key} missing in {record}");
+    // Piped stderr: a plain progress line at the first step, then every 2 steps (of 4).
+    let err = stderr(&out);
+    let progress: Vec<&str> = err.lines().filter(|l| l.starts_with("epoch 1/1, step ")).collect();
+    assert_eq!(progress.len(), 2, "{err}");
+    assert!(
+        progress[0].starts_with("epoch 1/1, step 1/4: loss ")
+            && progress[1].starts_with("epoch 1/1, step 3/4: ")
+    );
+    assert!(progress.iter().all(|l| l.contains(" examples/sec, ETA ")), "{err}");
+    assert!(!err.contains('\r'), "no bar when stderr is not a terminal: {err:?}");
+    // The metrics file: a row per step, then the epoch's.
+    let (kinds, rows) = metrics_kinds(&metrics);
+    // The metrics file: a row per step, the blocks' gradient flow after the first, the epoch's.
+    assert_eq!(kinds, ["step", "blocks", "step", "step", "step", "epoch"]);
+    let blocks: Vec<&str> =
+        rows[1]["blocks"].as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap()).collect();
+    assert_eq!(blocks, ["b1", "b2.0", "b2.1", "b3.0", "b3.1", "b4.0", "b4.1", "b5.0", "b5.1", "head"]);
+    assert_eq!(rows[1]["step"].as_u64(), Some(1));
+    let rows: Vec<_> = rows.into_iter().filter(|r| r["kind"] != "blocks").collect();
+    for (i, row) in rows[..4].iter().enumerate() {
+        assert_eq!(
+            (row["epoch"].as_u64(), row["batch"].as_u64(), row["batches"].as_u64()),
+            (Some(1), Some(i as u64 + 1), Some(4))
+        );
+        assert_eq!(row["step"].as_u64(), Some(i as u64 + 1));
+        for key in ["loss", "train_acc", "lr", "examples_per_sec"] {
+            assert!(row[key].is_number(), "{key} missing in {row}");
+        }
     }
-    assert!(stderr(&out).contains(&format!("saved checkpoint {} (end of epoch, step 4)", ckpt.display())));
+    for key in ["epoch", "loss", "train_acc", "test_acc", "examples_per_sec", "seconds"] {
+        assert!(rows[4][key].is_number(), "{key} missing in {}", rows[4]);
+    }
+    assert!(err.contains(&format!("saved checkpoint {} (end of epoch, step 4)", ckpt.display())));
+    // One TensorBoard event file, named on stderr (its contents: TensorBoard's reader in
+    // tensorboard.rs's ignored test and .ci/run).
+    let events: Vec<_> = std::fs::read_dir(&tensorboard).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(err.contains(&format!("writing TensorBoard events to {}", events[0].display())), "{err}");
+    assert!(std::fs::metadata(&events[0]).unwrap().len() > 16 * 4 * 4, "scalars were written");
 }
 
 #[test]
@@ -425,18 +481,26 @@ fn the_same_command_with_resume_added_continues_the_run() {
         args.extend_from_slice(extra);
         resnet_tui(&args)
     };
-    let first = command("1", &[]);
+    let metrics = dir.path().join("run.jsonl");
+    let m = metrics.to_str().unwrap();
+    let first = command("1", &["--metrics-out", m]);
     assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(metrics_kinds(&metrics).0, ["step", "blocks", "step", "epoch"]);
     // Every recipe flag equals the saved recipe: accepted, and there is nothing left to do.
     let again = command("1", &["--resume", c]);
     assert!(again.status.success(), "{}", stderr(&again));
     let text = String::from_utf8_lossy(&again.stdout);
     assert!(text.starts_with(&format!("resuming {c} at epoch 2, batch 0\n")), "{text}");
     // More epochs continue it.
-    let more = command("2", &["--resume", c]);
+    let more = command("2", &["--resume", c, "--metrics-out", m]);
     assert!(more.status.success(), "{}", stderr(&more));
     let text = String::from_utf8_lossy(&more.stdout);
     assert!(text.contains("epoch 2/2: loss ") && !text.contains("epoch 1/2"), "{text}");
+    // The resumed run kept the metrics rows of the first one and appended its own.
+    let (kinds, rows) = metrics_kinds(&metrics);
+    assert_eq!(kinds, ["step", "blocks", "step", "epoch", "step", "step", "epoch"]);
+    let steps: Vec<_> = rows.iter().map(|r| (r["epoch"].as_u64(), r["step"].as_u64())).collect();
+    assert_eq!(steps[4..6], [(Some(2), Some(3)), (Some(2), Some(4))]);
     let saved = resnet_core::train::Checkpoint::load(&ckpt).unwrap();
     assert_eq!((saved.position.epoch, saved.history.len()), (2, 2));
     // Fewer epochs than completed: one line naming both.
@@ -500,4 +564,290 @@ fn bad_checkpoints_and_weights_from_the_corpus_are_one_line_errors_with_exit_2()
         assert!(!out_file.exists(), "{name}: something was written");
     }
     assert_eq!(tried, 13);
+}
+
+/// A run's metrics file as `--metrics-out` writes it: step rows at every batch of 4, a
+/// blocks row every other batch (when `blocks` is given), an epoch row per epoch.
+fn metrics_rows(epochs: usize, blocks: &[&str]) -> String {
+    let mut rows = Vec::new();
+    for epoch in 1..=epochs {
+        for batch in 1..=4 {
+            let step = (epoch - 1) * 4 + batch;
+            let loss = 2.0 / step as f64;
+            rows.push(format!(
+                r#"{{"kind":"step","epoch":{epoch},"batch":{batch},"batches":4,"step":{step},"loss":{loss},"train_acc":0.5,"lr":0.05,"examples_per_sec":100.0}}"#
+            ));
+            if !blocks.is_empty() && batch % 2 == 0 {
+                let stats: Vec<String> = blocks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| {
+                        let norm = 0.1 * (i + 1) as f64 / step as f64;
+                        format!(
+                            r#"{{"name":"{name}","grad_norm":{norm},"weight_norm":5.0,"update_ratio":0.001}}"#
+                        )
+                    })
+                    .collect();
+                rows.push(format!(
+                    r#"{{"kind":"blocks","epoch":{epoch},"batch":{batch},"batches":4,"step":{step},"blocks":[{}]}}"#,
+                    stats.join(",")
+                ));
+            }
+        }
+        rows.push(format!(
+            r#"{{"kind":"epoch","epoch":{epoch},"loss":0.5,"train_acc":0.8,"test_acc":0.75,"examples_per_sec":100.0,"seconds":1.0,"lr":0.05}}"#
+        ));
+    }
+    rows.join("\n") + "\n"
+}
+
+/// A metrics file written before rows had kinds: epoch rows without `"kind"`.
+const OLD_METRICS: &str = r#"{"epoch":1,"loss":0.9,"train_acc":0.7,"test_acc":0.72,"examples_per_sec":500.0,"seconds":60.0,"lr":0.05}
+{"epoch":2,"loss":0.5,"train_acc":0.82,"test_acc":0.8,"examples_per_sec":500.0,"seconds":60.0,"lr":0.05}
+"#;
+
+/// Writes `text` to `dir/name` (making folders) and returns the path as a string.
+fn fixture(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// The width and height in a PNG's header (IHDR, the first chunk).
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn plot_draws_runs_and_their_gradient_norms_as_one_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocks = ["b1", "b2.0", "b2.1", "head"];
+    let new = fixture(dir.path(), "runs/2026-12-02-resnet34/metrics.jsonl", &metrics_rows(2, &blocks));
+    let old = fixture(dir.path(), "baseline.jsonl", OLD_METRICS);
+    let out = dir.path().join("curves.svg");
+    let o = resnet_tui(&["plot", &new, &old, "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with(&format!("wrote {} (1280x480: 2 runs", out.display())), "{}", stdout(&o));
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert!(svg.contains(r#"width="1280" height="480""#));
+    for text in [
+        "loss and accuracy",
+        "gradient norm per block",
+        "epoch",
+        "2026-12-02-resnet34 · train loss",
+        "2026-12-02-resnet34 · train acc",
+        "2026-12-02-resnet34 · test acc",
+        "baseline · train loss",
+        "baseline · test acc",
+        "2026-12-02-resnet34 · b1",
+        "2026-12-02-resnet34 · b2.0",
+        "2026-12-02-resnet34 · head",
+    ] {
+        assert!(svg.contains(text), "no {text:?} in the SVG");
+    }
+    assert!(common::temporaries(dir.path()).is_empty());
+}
+
+#[test]
+fn plot_of_one_run_without_blocks_is_d2ls_figure_alone_and_labels_can_be_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = fixture(dir.path(), "old.jsonl", OLD_METRICS);
+    let out = dir.path().join("curves.svg");
+    let o = resnet_tui(&["plot", &old, "--labels", "resnet18 (2025)", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.contains(r#"width="640" height="480""#));
+    for text in
+        ["resnet18 (2025): loss and accuracy", ">\ntrain loss\n<", ">\ntrain acc\n<", ">\ntest acc\n<"]
+    {
+        assert!(svg.contains(text), "no {text:?} in the SVG");
+    }
+    assert!(!svg.contains("gradient norm"), "a gradient panel without blocks rows");
+}
+
+#[test]
+fn plot_writes_a_png_of_the_asked_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = fixture(dir.path(), "run.jsonl", &metrics_rows(3, &["b1", "head"]));
+    let out = dir.path().join("curves.png");
+    let o = resnet_tui(&["plot", &run, "--out", out.to_str().unwrap(), "--width", "900", "--height", "400"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let png = std::fs::read(&out).unwrap();
+    assert_eq!(png_size(&png), (900, 400));
+    // Two panels of curves, text and legends: far from a blank image.
+    assert!(png.len() > 10_000, "{} bytes", png.len());
+}
+
+#[test]
+fn plot_refuses_bad_input_in_one_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = fixture(dir.path(), "good.jsonl", OLD_METRICS);
+    let text = fixture(dir.path(), "notes.jsonl", "epoch 1: loss 0.5\n");
+    let empty = fixture(dir.path(), "empty.jsonl", "\n");
+    let blocks_only = fixture(
+        dir.path(),
+        "blocks.jsonl",
+        r#"{"kind":"blocks","epoch":1,"batch":1,"batches":1,"step":1,"blocks":[]}"#,
+    );
+    let missing = dir.path().join("missing.jsonl").to_str().unwrap().to_string();
+    let svg = dir.path().join("out.svg").to_str().unwrap().to_string();
+    let pdf = dir.path().join("out.pdf").to_str().unwrap().to_string();
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec![&missing, "--out", &svg], format!("cannot read {missing}: No such file or directory")),
+        (
+            vec![&good, &text, "--out", &svg],
+            format!("{text} line 1 is not a metrics row (JSON Lines from --metrics-out): expected value"),
+        ),
+        (
+            vec![&empty, "--out", &svg],
+            format!("{empty} has no epoch rows; nothing to plot (is it a --metrics-out file?)"),
+        ),
+        (
+            vec![&blocks_only, "--out", &svg],
+            format!("{blocks_only} has no epoch rows; nothing to plot (is it a --metrics-out file?)"),
+        ),
+        (
+            vec![&good, "--out", &pdf],
+            format!("cannot tell the format of {pdf}: --out must end in .svg or .png"),
+        ),
+        (
+            vec![&good, &good, "--labels", "a", "--out", &svg],
+            "--labels names 1 run but 2 metrics files".into(),
+        ),
+        (vec![&good, "--out", &svg, "--width", "10"], "10 is not in 200..=8000".into()),
+        (vec![&good], "required arguments were not provided: --out <FILE>".into()),
+        (vec!["--out", &svg], "required arguments were not provided: <RUN>...".into()),
+    ];
+    for (args, expected) in cases {
+        let o = resnet_tui(&[&["plot"], &args[..]].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: not one line: {err}");
+        assert!(err.starts_with("error: ") && err.contains(&expected), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        let mut files: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(files, ["blocks.jsonl", "empty.jsonl", "good.jsonl", "notes.jsonl"], "{args:?}");
+    }
+}
+
+/// TensorBoard's own reader (scripts/read_tensorboard.py) loads a headless run's event file:
+/// the tags, and the same values at the same steps as the run's metrics file. Run by .ci/run
+/// with TENSORBOARD_PYTHON set to a Python that has the `tensorboard` package.
+#[test]
+#[ignore = "needs TENSORBOARD_PYTHON (a Python with the tensorboard package); run by .ci/run"]
+fn tensorboard_reads_a_headless_runs_scalars() {
+    let python = std::env::var_os("TENSORBOARD_PYTHON").expect("TENSORBOARD_PYTHON is not set");
+    let dir = tempfile::tempdir().unwrap();
+    let (metrics, tensorboard) = (dir.path().join("m.jsonl"), dir.path().join("tb"));
+    let out = quick_train(&[
+        "--metrics-out",
+        metrics.to_str().unwrap(),
+        "--tensorboard",
+        tensorboard.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/read_tensorboard.py");
+    let read = std::process::Command::new(&python).arg(script).arg(&tensorboard).output().unwrap();
+    assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));
+    let scalars: std::collections::BTreeMap<String, Vec<(u64, f64)>> =
+        serde_json::from_slice(&read.stdout).unwrap();
+    let tags: Vec<&str> = scalars.keys().map(String::as_str).filter(|t| !t.starts_with("blocks/")).collect();
+    assert_eq!(
+        tags,
+        [
+            "epoch/train_acc",
+            "epoch/train_loss",
+            "examples_per_sec",
+            "lr",
+            "test/acc",
+            "train/acc",
+            "train/loss"
+        ]
+    );
+    let (_, rows) = metrics_kinds(&metrics);
+    // The blocks' gradient flow after step 1, as the metrics file has it.
+    let report = rows.iter().find(|r| r["kind"] == "blocks").unwrap();
+    for block in report["blocks"].as_array().unwrap() {
+        let name = block["name"].as_str().unwrap();
+        for key in ["grad_norm", "update_ratio"] {
+            let read = &scalars[&format!("blocks/{key}/{name}")];
+            assert_eq!(read.len(), 1, "{key} {name}");
+            assert_eq!(
+                (read[0].0, read[0].1 as f32),
+                (1, block[key].as_f64().unwrap() as f32),
+                "{key} {name}"
+            );
+        }
+    }
+    let rows: Vec<_> = rows.into_iter().filter(|r| r["kind"] != "blocks").collect();
+    let f32_of = |v: &serde_json::Value| v.as_f64().unwrap() as f32;
+    let from_metrics = |key: &str| -> Vec<(u64, f32)> {
+        rows[..4].iter().map(|r| (r["step"].as_u64().unwrap(), f32_of(&r[key]))).collect()
+    };
+    let from_tensorboard = |tag: &str| -> Vec<(u64, f32)> {
+        scalars[tag].iter().map(|&(step, value)| (step, value as f32)).collect()
+    };
+    for (tag, key) in [("train/loss", "loss"), ("train/acc", "train_acc"), ("lr", "lr")] {
+        assert_eq!(from_tensorboard(tag), from_metrics(key), "{tag}");
+    }
+    assert_eq!(from_tensorboard("test/acc"), [(4, f32_of(&rows[4]["test_acc"]))]);
+}
+
+#[test]
+fn headless_run_directory_holds_checkpoint_metrics_and_events_and_resume_continues_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("runs/mine");
+    let r = run.to_str().unwrap();
+    let first = quick_train(&["--run-dir", r]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stderr(&first).starts_with(&format!("run directory: {r}\n")), "{}", stderr(&first));
+    let (kinds, _) = metrics_kinds(&run.join("metrics.jsonl"));
+    assert_eq!(kinds, ["step", "blocks", "step", "step", "step", "epoch"]);
+    assert_eq!(resnet_core::train::Checkpoint::load(&run.join("checkpoint.ckpt")).unwrap().position.step, 4);
+    let events = |n: usize| {
+        let names: Vec<_> = std::fs::read_dir(&run).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(
+            names.iter().filter(|n| n.to_string_lossy().starts_with("events.out.tfevents.")).count(),
+            n
+        );
+    };
+    events(1);
+    // `--resume DIR`: its checkpoint, and the run goes on writing there.
+    let more = resnet_tui(&[
+        "train",
+        "--headless",
+        "--epochs",
+        "2",
+        "--resume",
+        r,
+        "--data-dir",
+        REAL_DATA,
+        "--no-download",
+    ]);
+    assert!(more.status.success(), "{}", stderr(&more));
+    assert!(String::from_utf8_lossy(&more.stdout)
+        .starts_with(&format!("resuming {r}/checkpoint.ckpt at epoch 2")));
+    let (kinds, _) = metrics_kinds(&run.join("metrics.jsonl"));
+    assert_eq!(kinds.len(), 11, "{kinds:?}");
+    assert_eq!(resnet_core::train::Checkpoint::load(&run.join("checkpoint.ckpt")).unwrap().history.len(), 2);
+    events(2);
+    // A directory without a checkpoint: one line.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let none = quick_train(&["--resume", empty.to_str().unwrap()]);
+    assert_eq!(none.status.code(), Some(2));
+    let err = stderr(&none);
+    assert!(
+        err.starts_with("error: ") && err.contains("empty/checkpoint.ckpt") && err.lines().count() == 1,
+        "{err}"
+    );
 }

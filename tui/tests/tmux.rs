@@ -345,3 +345,130 @@ fn a_save_onto_a_full_disk_pauses_the_run_and_s_tries_again() {
     let after = stop_and_save(&tmux, dir.path(), &ckpt);
     assert!(after.position.step > 0);
 }
+
+#[test]
+fn a_compared_run_that_cannot_be_read_is_one_line_before_the_terminal_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.jsonl");
+    let tmux = Tmux::start(
+        "compare-missing",
+        &dashboard_with(dir.path(), &format!("--compare {}", missing.display())),
+    );
+    assert_eq!(wait_exit(dir.path()), 2);
+    let screen = tmux.screen();
+    assert!(screen.contains(&format!("error: cannot read {}: No such file", missing.display())), "{screen}");
+    assert_eq!(tmux.pane_flag("alternate_on"), "0");
+}
+
+/// The kinds of a metrics file's rows, in order.
+fn metrics_kinds(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["kind"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// TensorBoard event files in `dir`.
+fn event_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("events.out.tfevents."))
+        .count()
+}
+
+#[test]
+fn without_flags_a_run_gets_a_directory_of_its_own_that_resume_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let today = Command::new("date").args(["-u", "+%F"]).output().unwrap().stdout;
+    let run = format!("runs/{}-resnet18", String::from_utf8(today).unwrap().trim());
+    let in_dir = |flags: &str| format!("cd {}; {}", d.display(), dashboard_with(d, flags));
+
+    // No output flags: the setup screen names the new run directory, the run fills it.
+    let tmux = Tmux::start("rundir", &in_dir("--preset quick --epochs 1"));
+    let setup = tmux.wait_for("the setup screen", 30, |s| s.contains(" SETUP "));
+    assert!(setup.contains(&format!("run directory  {run}/")), "{setup}");
+    assert!(setup.contains("checkpoint     …/checkpoint.ckpt"), "{setup}");
+    assert!(!d.join("runs").exists(), "nothing is made before the run starts");
+    tmux.keys(&["Enter"]);
+    // While it trains: the compact shape table beside the curves, with gradient norms once the
+    // first report is in; the Model panel's gradient-flow column.
+    // A norm such as `1.5e0` or `8.9e-4` in `line` after `marker`.
+    let norm_after = |line: &str, marker: &str| {
+        line.split_once(marker).is_some_and(|(_, rest)| {
+            rest.split_whitespace().next().is_some_and(|w| w.contains('e') && w.parse::<f64>().is_ok())
+        })
+    };
+    let training = tmux.wait_for("the shape table with gradient norms", 60, |s| {
+        s.contains("┌ Model · resnet18") && s.lines().any(|l| norm_after(l, "│b2      64×7×7     148,224"))
+    });
+    assert!(training.contains("│total") && training.contains("11,178,378"), "{training}");
+    tmux.keys(&["BTab"]);
+    let model = tmux.wait_for("the gradient-flow column", 30, |s| s.contains("gradient norm"));
+    assert!(model.lines().any(|l| l.contains("residual 64->128, stride 2") && norm_after(l, "%")), "{model}");
+    tmux.keys(&["Tab"]);
+    let first = finish(&tmux, d, &d.join(&run).join("checkpoint.ckpt"));
+    assert_eq!((first.position.epoch, first.history.len()), (1, 1));
+    // 16 steps an epoch, the blocks' gradient flow after steps 1, 11, 21 and 31.
+    let epoch = |first: usize, second: usize| {
+        let mut rows = vec!["step"; 16];
+        rows.insert(second, "blocks");
+        rows.insert(first, "blocks");
+        rows.push("epoch");
+        rows
+    };
+    let metrics = d.join(&run).join("metrics.jsonl");
+    assert_eq!(metrics_kinds(&metrics), epoch(1, 11));
+    assert_eq!(event_files(&d.join(&run)), 1);
+    assert!(tmux.screen().contains(&format!("run directory: {run}")), "{}", tmux.screen());
+    drop(tmux);
+
+    // `--resume` of the directory continues there: the checkpoint, the metrics file (its
+    // rows kept), a second event file beside the first; `--compare` draws the first run's
+    // curves beside the live ones.
+    std::fs::remove_file(d.join("exit")).unwrap();
+    std::fs::copy(&metrics, d.join("first-run.jsonl")).unwrap();
+    let flags = format!("--epochs 2 --resume {run} --compare {}", d.join("first-run.jsonl").display());
+    let tmux = Tmux::start("rundir-resume", &in_dir(&flags));
+    let setup = tmux.wait_for("the setup screen", 30, |s| s.contains(" SETUP "));
+    assert!(setup.contains(&format!("run directory  {run}/")), "{setup}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the compared run in the legends", 60, |s| {
+        s.contains("│first-run│") && s.contains("│first-run train") && s.contains("│first-run test")
+    });
+    let second = finish(&tmux, d, &d.join(&run).join("checkpoint.ckpt"));
+    assert_eq!((second.position.epoch, second.history.len()), (2, 2));
+    assert_eq!(metrics_kinds(&metrics), [epoch(1, 11), epoch(5, 15)].concat());
+    assert_eq!(event_files(&d.join(&run)), 2);
+    let runs: Vec<_> = std::fs::read_dir(d.join("runs")).unwrap().collect();
+    assert_eq!(runs.len(), 1, "no second run directory");
+}
+
+#[test]
+fn a_headless_run_on_a_terminal_draws_a_progress_bar_in_place_within_ten_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let command = format!(
+        "sh -c 'exec {bin} train --headless --preset quick --epochs 1 --limit-train 512 --limit-test 128 \
+         --batch-size 16 --data-dir /usr/share/datasets/fashion-mnist --no-download --checkpoint {d}/c.ckpt'; \
+         echo $? > {d}/exit; sleep 60",
+        bin = env!("CARGO_BIN_EXE_resnet-tui"),
+        d = d.display(),
+    );
+    let tmux = Tmux::start("headless-bar", &command);
+    let bars = |s: &str| s.lines().filter(|l| l.starts_with("epoch 1/1 [")).count();
+    let screen = tmux.wait_for("the progress bar", 10, |s| bars(s) > 0);
+    let bar = screen.lines().find(|l| l.starts_with("epoch 1/1 [")).unwrap();
+    assert!(bar.contains("/32 loss ") && bar.contains(" examples/sec, ETA "), "{screen}");
+    // Later steps redraw the same line.
+    let later = tmux.wait_for("a later step", 60, |s| !s.contains(bar));
+    assert!(bars(&later) <= 1, "{later}");
+    assert_eq!(wait_exit(d), 0);
+    // The bar is erased before the epoch's line takes its place.
+    let end = tmux.screen();
+    assert_eq!(bars(&end), 0, "{end}");
+    assert!(end.lines().any(|l| l.starts_with("epoch 1/1: loss ")), "{end}");
+}

@@ -8,6 +8,9 @@ use alloc::string::String;
 pub trait ResidualBlock {
     /// The layers, as dfdx builders: what `build_module` builds.
     type Layers;
+    /// The kind the shape table names it by: `residual`, or `plain` for a block without
+    /// its shortcut.
+    const KIND: &'static str = "residual";
     /// The block in words, e.g. `residual 64->128, stride 2, 1x1 conv shortcut`.
     fn describe() -> String;
 }

@@ -29,6 +29,10 @@ pub enum Arch {
     /// MLPerf Tiny's ResNet-8 for microcontrollers: a 3×3 stem of 16 channels, one basic
     /// block a stage on 16, 32, 64 channels.
     ResNet8,
+    /// The paper's plain 18-layer network: ResNet-18 without shortcuts.
+    Plain18,
+    /// The paper's plain 34-layer network: ResNet-34 without shortcuts.
+    Plain34,
 }
 
 impl Arch {
@@ -42,6 +46,8 @@ impl Arch {
         Arch::PreActResNet18,
         Arch::PreActResNet50,
         Arch::ResNet8,
+        Arch::Plain18,
+        Arch::Plain34,
     ];
     /// Every architecture's name.
     pub const NAMES: &'static [&'static str] = &[
@@ -53,6 +59,8 @@ impl Arch {
         "preact-resnet18",
         "preact-resnet50",
         "resnet8",
+        "plain18",
+        "plain34",
     ];
 
     /// The name a command line takes (`resnet50`).
@@ -60,10 +68,13 @@ impl Arch {
         Self::NAMES[self as usize]
     }
 
-    /// Whether it has a torchvision flavour (torchvision has no pre-activation ResNets and
-    /// no ResNet-8).
+    /// Whether it has a torchvision flavour (torchvision has no pre-activation ResNets, no
+    /// ResNet-8 and no plain networks).
     pub const fn in_torchvision(self) -> bool {
-        !matches!(self, Arch::PreActResNet18 | Arch::PreActResNet50 | Arch::ResNet8)
+        !matches!(
+            self,
+            Arch::PreActResNet18 | Arch::PreActResNet50 | Arch::ResNet8 | Arch::Plain18 | Arch::Plain34
+        )
     }
 }
 
@@ -209,11 +220,15 @@ enum Stored {
     TvResNet152,
     #[serde(rename = "resnet8")]
     ResNet8,
+    #[serde(rename = "plain18")]
+    Plain18,
+    #[serde(rename = "plain34")]
+    Plain34,
 }
 
 impl Stored {
     /// Every stored model, by its index in files; new models are appended.
-    const ALL: [Stored; 13] = [
+    const ALL: [Stored; 15] = [
         Stored::ResNet18,
         Stored::ResNet34,
         Stored::ResNet50,
@@ -227,6 +242,8 @@ impl Stored {
         Stored::TvResNet101,
         Stored::TvResNet152,
         Stored::ResNet8,
+        Stored::Plain18,
+        Stored::Plain34,
     ];
 
     /// The architecture and flavour stored as `self`.
@@ -246,6 +263,8 @@ impl Stored {
             Stored::TvResNet101 => (A::ResNet101, F::Torchvision),
             Stored::TvResNet152 => (A::ResNet152, F::Torchvision),
             Stored::ResNet8 => (A::ResNet8, F::D2l),
+            Stored::Plain18 => (A::Plain18, F::D2l),
+            Stored::Plain34 => (A::Plain34, F::D2l),
         };
         ModelName { arch, flavor }
     }
@@ -271,14 +290,22 @@ impl TryFrom<Stored> for ModelName {
 macro_rules! with_model {
     ($name:expr, $m:ident => $body:expr) => {
         with_model!(@match $name, $m, $body;
-            d2l D2l: ResNet18 ResNet34 ResNet50 ResNet101 ResNet152 PreActResNet18 PreActResNet50 ResNet8;
+            d2l D2l: ResNet18 ResNet34 ResNet50 ResNet101 ResNet152 PreActResNet18 PreActResNet50 ResNet8
+                Plain18 Plain34;
             torchvision Torchvision: ResNet18 ResNet34 ResNet50 ResNet101 ResNet152)
     };
     (@match $name:expr, $m:ident, $body:expr; $($module:ident $flavor:ident: $($arch:ident)+);+) => {{
         use $crate::models::{d2l, torchvision, Arch, Flavor};
         match ($name.arch(), $name.flavor()) {
             $($((Arch::$arch, Flavor::$flavor) => with_model!(@as $m = $module::$arch, $body),)+)+
-            (arch @ (Arch::PreActResNet18 | Arch::PreActResNet50 | Arch::ResNet8), flavor @ Flavor::Torchvision) => {
+            (
+                arch @ (Arch::PreActResNet18
+                | Arch::PreActResNet50
+                | Arch::ResNet8
+                | Arch::Plain18
+                | Arch::Plain34),
+                flavor @ Flavor::Torchvision,
+            ) => {
                 Err($crate::Error::NoSuchFlavor { model: arch.as_str(), flavor: flavor.as_str(), has: "d2l" })
             }
         }
@@ -304,7 +331,7 @@ mod tests {
         assert_eq!(
             alloc::format!("{err}"),
             "unknown model `vgg`; known models: resnet18, resnet34, resnet50, resnet101, resnet152, \
-             preact-resnet18, preact-resnet50, resnet8"
+             preact-resnet18, preact-resnet50, resnet8, plain18, plain34"
         );
         let err = "keras".parse::<Flavor>().unwrap_err();
         assert_eq!(alloc::format!("{err}"), "unknown flavor `keras`; use d2l (the chapter's) or torchvision");
@@ -318,15 +345,15 @@ mod tests {
     #[cfg(feature = "std")]
     #[test]
     fn every_model_is_listed_once_and_stored_by_a_stable_index() {
-        assert_eq!(ModelName::ALL.len(), 13);
+        assert_eq!(ModelName::ALL.len(), 15);
         for (i, m) in ModelName::ALL.iter().enumerate() {
             assert_eq!(ModelName::ALL.iter().position(|n| n == m), Some(i));
             let bytes = postcard::to_allocvec(m).unwrap();
             assert_eq!(postcard::from_bytes::<ModelName>(&bytes).unwrap(), *m);
         }
-        // Stored indices never change: the chapter's models, torchvision's, then ResNet-8.
+        // Stored indices never change: the chapter's models, torchvision's, ResNet-8, the plain networks.
         let stored: Vec<u8> = ModelName::ALL.iter().map(|m| postcard::to_allocvec(m).unwrap()[0]).collect();
-        assert_eq!(stored, [0, 1, 2, 3, 4, 5, 6, 12, 7, 8, 9, 10, 11]);
+        assert_eq!(stored, [0, 1, 2, 3, 4, 5, 6, 12, 13, 14, 7, 8, 9, 10, 11]);
         // Index 0 is the chapter's ResNet-18, as in files written before the family existed.
         assert_eq!(postcard::from_bytes::<ModelName>(&[0]).unwrap(), ModelName::RESNET18);
         let tv50 = ModelName::new(Arch::ResNet50, Flavor::Torchvision).unwrap();

@@ -1,11 +1,12 @@
 //! The chapter's models: ResNet-18 as the chapter builds it, and the exercises' deeper
 //! variants of the paper's Table 1 and pre-activation versions, all in the chapter's style
 //! (convolutions with bias, 1×1-conv shortcuts without batch norm, `IN` input channels);
-//! and ResNet-8, the same blocks sized for microcontrollers.
+//! ResNet-8, the same blocks sized for microcontrollers; and the paper's plain networks, the
+//! same stages without shortcuts.
 
 use super::{
-    BottleneckBlock, FirstPreActBlock, FirstResnetBlock, Head, PreActBlock, PreActBottleneckBlock,
-    PreActHead, ResnetBlock, Stem, TinyStem,
+    BottleneckBlock, FirstPlainBlock, FirstPreActBlock, FirstResnetBlock, Head, PlainBlock, PreActBlock,
+    PreActBottleneckBlock, PreActHead, ResnetBlock, Stem, TinyStem,
 };
 
 /// The chapter's ResNet-18 for `IN` input channels and `CLASSES` classes:
@@ -125,4 +126,42 @@ pub type ResNet8<const IN: usize, const CLASSES: usize> = (
     ResnetBlock<16, 32, 1>,
     ResnetBlock<32, 64, 1>,
     Head<64, CLASSES>,
+);
+
+/// The paper's plain 18-layer network (He et al., 2016, Figure 4, left): [`ResNet18`] with
+/// every shortcut taken away, the baseline whose deeper sibling [`Plain34`] trains worse.
+/// `Plain18<1, 10>` has 11,005,450 parameters: ResNet-18's but for the three 1×1 shortcut
+/// convolutions.
+///
+/// # Shapes
+/// (N, IN, H, W) → (N, CLASSES), as [`ResNet18`].
+///
+/// ```
+/// use resnet_core::prelude::*;
+/// let dev = Cpu::default();
+/// let model = dev.build_module::<Plain18<1, 10>, f32>();
+/// assert_eq!(model.num_trainable_params(), 11_005_450);
+/// let x: Tensor<(usize, Const<1>, usize, usize), f32, _> = dev.zeros_like(&(2, Const, 28, 28));
+/// assert_eq!(model.forward(x).shape().concrete(), [2, 10]);
+/// ```
+pub type Plain18<const IN: usize, const CLASSES: usize> = (
+    Stem<IN>,
+    FirstPlainBlock<64, 2>,
+    PlainBlock<64, 128, 2>,
+    PlainBlock<128, 256, 2>,
+    PlainBlock<256, 512, 2>,
+    Head<512, CLASSES>,
+);
+
+/// The paper's plain 34-layer network: [`ResNet34`] without shortcuts.
+///
+/// # Shapes
+/// (N, IN, H, W) → (N, CLASSES), as [`ResNet34`].
+pub type Plain34<const IN: usize, const CLASSES: usize> = (
+    Stem<IN>,
+    FirstPlainBlock<64, 3>,
+    PlainBlock<64, 128, 4>,
+    PlainBlock<128, 256, 6>,
+    PlainBlock<256, 512, 3>,
+    Head<512, CLASSES>,
 );

@@ -13,11 +13,11 @@ pub mod torchvision;
 
 pub(crate) use catalog::with_model;
 pub use catalog::{Arch, Flavor, ModelName};
-pub use d2l::{ResNet18, ResNet8};
+pub use d2l::{Plain18, Plain34, ResNet18, ResNet8};
 pub use head::{Head, HeadModule, PreActHead, PreActHeadModule};
 pub use stage::{Stage, StageModule};
 pub use stage_kinds::{
-    BasicLayer, BottleneckBlock, BottleneckLayer, FirstBasicLayer, FirstPreActBlock, FirstResnetBlock,
-    PreActBlock, PreActBottleneckBlock, ResnetBlock,
+    BasicLayer, BottleneckBlock, BottleneckLayer, FirstBasicLayer, FirstPlainBlock, FirstPreActBlock,
+    FirstResnetBlock, PlainBlock, PreActBlock, PreActBottleneckBlock, ResnetBlock,
 };
 pub use stem::{Stem, TinyStem, TvStem};

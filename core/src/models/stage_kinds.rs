@@ -3,7 +3,7 @@
 
 use super::Stage;
 use crate::blocks::{
-    BasicBlock, Bottleneck, Conv1x1, PreActBottleneck, PreActResidual, Projection, Residual,
+    BasicBlock, Bottleneck, Conv1x1, Plain, PreActBottleneck, PreActResidual, Projection, Residual,
     ResidualBottleneck,
 };
 
@@ -14,6 +14,13 @@ pub type ResnetBlock<const I: usize, const O: usize, const N: usize> =
 
 /// d2l's `resnet_block(C, C, N, first_block=True)`: `N` identity-shortcut `Residual<C, C>`.
 pub type FirstResnetBlock<const C: usize, const N: usize> = Stage<Residual<C, C>, Residual<C, C>, N>;
+
+/// [`ResnetBlock`] without shortcuts: a stride-2 `Plain` from `I` to `O` channels, then
+/// `N - 1` `Plain<O, O>` (the paper's plain networks).
+pub type PlainBlock<const I: usize, const O: usize, const N: usize> = Stage<Plain<I, O, 2>, Plain<O, O>, N>;
+
+/// [`FirstResnetBlock`] without shortcuts: `N` `Plain<C, C>`.
+pub type FirstPlainBlock<const C: usize, const N: usize> = Stage<Plain<C, C>, Plain<C, C>, N>;
 
 /// `N` of the paper's bottlenecks, chapter style: the first from `I` to `O` channels with
 /// stride `S` and a 1×1-conv shortcut, the rest from `O` to `O`; all narrow to `MID`.

@@ -258,7 +258,7 @@ where
     B::Layers: LayerShape,
 {
     const PARAMS: usize = B::Layers::PARAMS;
-    const LABEL: Label = Label::Layer("residual");
+    const LABEL: Label = Label::Layer(B::KIND);
 
     fn describe() -> String {
         B::describe()

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::{DeviceInfo, EpochMetrics, TrainConfig};
+use super::{BlockReport, DeviceInfo, EpochMetrics, TrainConfig};
 
 /// Why a checkpoint was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +73,9 @@ pub enum TrainEvent {
         /// Examples in this batch.
         size: usize,
     },
+    /// How each block's parameters moved at a step (right after that step's `Batch`; see
+    /// [`super::RunPlan::block_stats_every`]).
+    Blocks(BlockReport),
     /// The test pass after an epoch began.
     Evaluating {
         /// 1-based epoch.

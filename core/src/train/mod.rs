@@ -5,6 +5,8 @@
 //! that a checkpoint's body can be read.
 
 #[cfg(feature = "std")]
+mod block_stats;
+#[cfg(feature = "std")]
 mod checkpoint;
 mod config;
 #[cfg(feature = "std")]
@@ -19,6 +21,7 @@ mod metrics;
 #[cfg(feature = "std")]
 mod plan;
 mod position;
+mod records;
 #[cfg(feature = "std")]
 mod sgd;
 #[cfg(feature = "std")]
@@ -37,8 +40,9 @@ pub use device::{DeviceInfo, TrainDevice};
 pub use events::{SaveReason, TrainEvent};
 pub use metrics::{correct, predictions, EpochMetrics, EpochTotals};
 #[cfg(feature = "std")]
-pub use plan::{check_resume, OnSaveError, Resume, RunPlan, Saving};
+pub use plan::{check_resume, OnSaveError, Resume, RunPlan, Saving, BLOCK_STATS_EVERY};
 pub use position::Position;
+pub use records::{BlockReport, BlockStats, Record, StepMetrics};
 #[cfg(feature = "std")]
 pub use sgd::{SgdSettings, TorchSgd};
 #[cfg(feature = "std")]

@@ -65,7 +65,14 @@ pub struct RunPlan {
     pub saving: Saving,
     /// The checkpoint to continue from, shared: the front end keeps it until the run starts.
     pub resume: Option<Arc<Resume>>,
+    /// Report each block's gradient flow ([`super::TrainEvent::Blocks`]) at the first step
+    /// and then every this many steps; 0 never.
+    pub block_stats_every: u64,
 }
+
+/// Steps between two reports of the blocks' gradient flow, unless the front end says
+/// otherwise: often enough for curves, rare enough to cost about 1% of a step's time.
+pub const BLOCK_STATS_EVERY: u64 = 10;
 
 impl RunPlan {
     /// Checks a request: recipe `config`, `saving` as asked, continuing `resume` if given.
@@ -82,7 +89,7 @@ impl RunPlan {
             save_every: saving.save_every.filter(|&n| n > 0),
             on_save_error: saving.on_save_error,
         };
-        Ok(RunPlan { config, saving, resume })
+        Ok(RunPlan { config, saving, resume, block_stats_every: BLOCK_STATS_EVERY })
     }
 }
 

@@ -8,12 +8,13 @@ use std::time::Instant;
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::prelude::*;
 
+use super::block_stats::GradientFlow;
 use super::loss::{cross_entropy, one_hot};
 use super::metrics::correct;
 use super::sgd::{SgdSettings, TorchSgd};
 use super::{
-    Checkpoint, Control, EpochMetrics, EpochTotals, OnSaveError, Position, RunPlan, SaveReason, TrainDevice,
-    TrainEvent,
+    BlockReport, BlockStats, Checkpoint, Control, EpochMetrics, EpochTotals, OnSaveError, Position, RunPlan,
+    SaveReason, TrainDevice, TrainEvent,
 };
 use crate::checkpoint::{load_named, named_tensors, remove_stale_temps};
 pub use crate::data::idx::CLASSES;
@@ -104,6 +105,8 @@ where
     model: M::Model,
     sgd: TorchSgd<M::Model>,
     grads: Option<Gradients<f32, D>>,
+    /// The blocks' gradient flow, measured on report steps; its buffers live as long as the run.
+    flow: GradientFlow,
     resizer: Resizer,
     position: Position,
     history: Vec<EpochMetrics>,
@@ -148,7 +151,8 @@ where
         }
         let grads = Some(model.try_alloc_grads()?);
         let resizer = Resizer::new(SIDE, c.resize);
-        Ok(Self { s, control, dev, model, sgd, grads, resizer, position, history })
+        let flow = GradientFlow::default();
+        Ok(Self { s, control, dev, model, sgd, grads, flow, resizer, position, history })
     }
 
     /// Training examples per epoch and test examples.
@@ -214,7 +218,9 @@ where
         for (b, range) in batch_ranges(n_train, c.batch_size).enumerate().skip(self.position.batch) {
             let batch = make_batch(&self.s.data.train, &order[range], &self.resizer);
             let clock = Instant::now();
-            let (loss, right) = self.step(batch.images, &batch.labels, batch.side, lr)?;
+            let every = self.s.plan.block_stats_every;
+            let report = every > 0 && self.position.step % every == 0;
+            let (loss, right, blocks) = self.step(batch.images, &batch.labels, batch.side, lr, report)?;
             let size = batch.labels.len();
             self.position.totals.add(loss, right, size, clock.elapsed().as_secs_f64());
             self.position.batch = b + 1;
@@ -235,6 +241,16 @@ where
                 lr,
                 size,
             });
+            if let Some(blocks) = blocks {
+                let step = self.position.step;
+                sink(TrainEvent::Blocks(BlockReport {
+                    epoch: epoch + 1,
+                    batch: b + 1,
+                    batches,
+                    step,
+                    blocks,
+                }));
+            }
             if let Flow::Stop = self.after_step(sink)? {
                 return Ok(Flow::Stop);
             }
@@ -296,14 +312,16 @@ where
         self.save(SaveReason::EpochEnd, sink)
     }
 
-    /// One SGD step on a batch: returns its mean loss and correct predictions.
+    /// One SGD step on a batch: returns its mean loss, correct predictions and, when asked
+    /// to `report`, each block's gradient flow.
     fn step(
         &mut self,
         images: Vec<f32>,
         labels: &[usize],
         side: usize,
         lr: f64,
-    ) -> Result<(f64, usize), Error> {
+        report: bool,
+    ) -> Result<(f64, usize, Option<Vec<BlockStats>>), Error> {
         let x: Images<D, NoneTape> =
             self.dev.try_tensor_from_vec(images, (labels.len(), Const, side, side))?;
         let y = one_hot::<CLASSES, D>(&self.dev, labels)?;
@@ -316,11 +334,15 @@ where
         let loss = cross_entropy(logits, y)?;
         let value = loss.retaped::<NoneTape>().as_vec().first().copied().unwrap_or(f32::NAN);
         let mut grads = loss.try_backward()?;
+        if report {
+            self.flow.before_step(&self.model, &grads)?;
+        }
         self.sgd.update(&mut self.model, &grads, lr)?;
+        let blocks = report.then(|| self.flow.after_step(&self.model)).transpose()?;
         self.model.try_zero_grads(&mut grads)?;
         self.grads = Some(grads);
         self.dev.step_done()?;
-        Ok((value as f64, right))
+        Ok((value as f64, right, blocks))
     }
 
     /// Test accuracy over the first `n` examples of `split`, batch norm in inference mode.

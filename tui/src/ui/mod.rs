@@ -1,5 +1,6 @@
 //! Drawing: one widget per panel, each over `&App`. Nothing here changes state.
 
+mod gradient_flow;
 mod header;
 mod model;
 mod popup;

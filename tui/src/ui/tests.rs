@@ -7,10 +7,13 @@ use clap::Parser;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
 use ratatui::Terminal;
-use resnet_core::train::{Control, EpochMetrics, SaveReason, TrainConfig, TrainEvent};
+use resnet_core::train::{
+    BlockReport, BlockStats, Control, EpochMetrics, Record, SaveReason, StepMetrics, TrainConfig, TrainEvent,
+};
 
 use crate::app::{App, Panel};
 use crate::cli::{Cli, Command};
+use crate::plot::RunCurves;
 use crate::setup_form::SetupForm;
 
 fn press(app: &mut App, code: KeyCode) {
@@ -23,23 +26,29 @@ fn press(app: &mut App, code: KeyCode) {
 }
 
 fn setup_app() -> App {
-    let args = match Cli::parse_from([
-        "resnet-tui",
-        "train",
-        "--preset",
-        "quick",
-        "--checkpoint",
-        "runs/quick.ckpt",
-    ])
-    .command
-    {
+    let args = match Cli::parse_from(["resnet-tui", "train", "--preset", "quick"]).command {
         Some(Command::Train(a)) => a,
         _ => unreachable!(),
     };
-    App::new(
-        SetupForm::new(&args, None).unwrap(),
-        "found: /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist)".into(),
-    )
+    let mut form = SetupForm::new(&args, None).unwrap();
+    form.today = "2026-12-03".into();
+    App::new(form, "found: /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist)".into())
+}
+
+/// A synthetic report of ResNet-18's gradient flow: norms growing from the input to the head.
+fn block_report(epoch: usize, batch: usize, batches: usize, step: u64) -> BlockReport {
+    let names = ["b1", "b2.0", "b2.1", "b3.0", "b3.1", "b4.0", "b4.1", "b5.0", "b5.1", "head"];
+    let blocks = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| BlockStats {
+            name: name.to_string(),
+            grad_norm: 0.002 * 2f64.powi(i as i32) / (1.0 + step as f64 / 100.0),
+            weight_norm: 5.0 + i as f64,
+            update_ratio: 1e-3,
+        })
+        .collect();
+    BlockReport { epoch, batch, batches, step, blocks }
 }
 
 /// A trainer event arriving at `now`.
@@ -56,7 +65,7 @@ fn secs(s: f64) -> Duration {
 fn training_app() -> App {
     let mut app = setup_app();
     app.now = secs(2.0);
-    app.started(Control::new());
+    app.started(Control::new(), app.form.run_dir_path());
     let config = TrainConfig::quick();
     let batches = 235;
     train_at(
@@ -95,6 +104,9 @@ fn training_app() -> App {
             },
             secs(t),
         );
+        if step % 10 == 1 {
+            train_at(&mut app, TrainEvent::Blocks(block_report(epoch, batch, batches, step)), secs(t));
+        }
         if step as usize == batches {
             train_at(&mut app, TrainEvent::Evaluating { epoch: 1 }, secs(t));
             t += 9.0;
@@ -111,7 +123,7 @@ fn training_app() -> App {
             train_at(
                 &mut app,
                 TrainEvent::CheckpointSaved {
-                    path: "runs/quick.ckpt".into(),
+                    path: "runs/2026-12-03-resnet18/checkpoint.ckpt".into(),
                     step,
                     reason: SaveReason::EpochEnd,
                 },
@@ -151,6 +163,50 @@ fn model_screen_lists_blocks_shortcuts_and_strides() {
     insta::assert_snapshot!("model_120x40", screen(&app, 120, 40));
     press(&mut app, KeyCode::PageDown);
     insta::assert_snapshot!("model_scrolled_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn model_screen_shows_each_blocks_gradient_norm_during_a_run() {
+    let mut app = training_app();
+    app.panel = Panel::Model;
+    insta::assert_snapshot!("model_gradient_flow_120x40", screen(&app, 120, 40));
+}
+
+/// A finished two-epoch run's rows: a slower start than the live run's.
+fn finished_run() -> RunCurves {
+    let mut records = Vec::new();
+    for epoch in 1..=2 {
+        for batch in (10..=235).step_by(15) {
+            let progress = (epoch - 1) as f64 + batch as f64 / 235.0;
+            records.push(Record::Step(StepMetrics {
+                epoch,
+                batch,
+                batches: 235,
+                step: ((epoch - 1) * 235 + batch) as u64,
+                loss: 2.4 / (1.0 + progress),
+                train_acc: 0.5 + 0.1 * progress,
+                lr: 0.05,
+                examples_per_sec: 300.0,
+            }));
+        }
+        records.push(Record::Epoch(EpochMetrics {
+            epoch,
+            loss: 1.0,
+            train_acc: 0.6 + 0.1 * epoch as f64,
+            test_acc: 0.55 + 0.1 * epoch as f64,
+            examples_per_sec: 300.0,
+            seconds: 200.0,
+            lr: 0.05,
+        }));
+    }
+    RunCurves::from_records("plain34", &records)
+}
+
+#[test]
+fn training_screen_draws_a_finished_run_beside_the_live_one() {
+    let mut app = training_app();
+    app.compare = Some(finished_run());
+    insta::assert_snapshot!("training_compared_120x40", screen(&app, 120, 40));
 }
 
 #[test]
