@@ -10,7 +10,8 @@ use rayon::prelude::*;
 use super::gemm::{sgemm, MatRef};
 use super::im2col::{add_taps_to_weights, im2row, row2im_add, transpose_channels, weights_to_taps, Taps};
 use super::profile::{timed, Phase};
-use super::{read, restore, split_contiguous, take};
+use super::scratch::Scratch;
+use super::{read, read_scratch, restore, split_contiguous, take};
 use crate::ops::{Conv2dKernel, Geometry2d};
 
 /// Floats of scratch (im2col matrix) one group of images may use: 16 MiB.
@@ -30,8 +31,8 @@ fn groups(g: &Geometry2d) -> impl Iterator<Item = (usize, usize)> + '_ {
 
 /// What the forward and backward passes share: the live taps, the sizes, the weights in
 /// tap order, and the im2col of one group of images.
-struct Lowering<'g> {
-    g: &'g Geometry2d,
+struct Lowering {
+    g: Geometry2d,
     taps: Taps,
     /// Live taps (C·K·K less the ones that only read padding).
     ckk: usize,
@@ -49,9 +50,9 @@ struct Lowering<'g> {
     weight: Vec<f32>,
 }
 
-impl<'g> Lowering<'g> {
+impl Lowering {
     /// The plan for `g`; `None` when the output is empty (there is nothing to compute).
-    fn new(weight: &[f32], g: &'g Geometry2d) -> Option<Self> {
+    fn new(weight: &[f32], g: &Geometry2d) -> Option<Self> {
         if g.output_len() == 0 {
             return None;
         }
@@ -59,12 +60,12 @@ impl<'g> Lowering<'g> {
         let (ckk, plane_out, o) = (taps.len(), g.out_plane(), g.out_channels);
         let weight = weights_to_taps(weight, g, &taps);
         let (img_in, img_out, group) = (g.in_channels * g.in_plane(), o * plane_out, group_size(g));
-        Some(Self { g, taps, ckk, plane_out, o, img_in, img_out, group, weight })
+        Some(Self { g: *g, taps, ckk, plane_out, o, img_in, img_out, group, weight })
     }
 
     /// Scratch for one group: its images channels-last, and their im2col rows.
-    fn scratch(&self) -> (Vec<f32>, Vec<f32>) {
-        (vec![0.0f32; self.group * self.img_in], vec![0.0f32; self.group * self.plane_out * self.ckk])
+    fn scratch(&self) -> (Scratch, Scratch) {
+        (Scratch::take(self.group * self.img_in), Scratch::take(self.group * self.plane_out * self.ckk))
     }
 
     /// Images `first..first + count` of `x` channels-last into `last`, and their im2col rows
@@ -81,8 +82,8 @@ impl<'g> Lowering<'g> {
     ) -> (&'s mut [f32], &'s mut [f32]) {
         let (last, rows) = (&mut last[..count * self.img_in], &mut rows[..count * self.plane_out * self.ckk]);
         timed(phase, || {
-            transpose_channels(&x[first * self.img_in..][..count * self.img_in], self.g, count, last, true);
-            im2row(last, self.g, &self.taps, count, rows)
+            transpose_channels(&x[first * self.img_in..][..count * self.img_in], &self.g, count, last, true);
+            im2row(last, &self.g, &self.taps, count, rows)
         });
         (last, rows)
     }
@@ -93,10 +94,16 @@ impl<'g> Lowering<'g> {
 /// # Shapes
 /// `x`: (N, C, H, W), `weight`: (O, C, K, K), `bias`: (O,), `y`: (N, O, OH, OW).
 pub fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geometry2d, y: &mut [f32]) {
-    let Some(lo) = Lowering::new(weight, g) else { return };
-    let (ckk, plane_out, o, img_out) = (lo.ckk, lo.plane_out, lo.o, lo.img_out);
+    if let Some(lo) = Lowering::new(weight, g) {
+        forward_lowered(x, &lo, bias, y);
+    }
+}
+
+/// [`forward`] with the weights already in tap order.
+fn forward_lowered(x: &[f32], lo: &Lowering, bias: Option<&[f32]>, y: &mut [f32]) {
+    let (g, ckk, plane_out, o, img_out) = (&lo.g, lo.ckk, lo.plane_out, lo.o, lo.img_out);
     let (mut last, mut rows) = lo.scratch();
-    let mut product = vec![0.0f32; lo.group * plane_out * o];
+    let mut product = Scratch::take(lo.group * plane_out * o);
     for (first, count) in groups(g) {
         let positions = count * plane_out;
         let (_, rows) = lo.im2col(x, (first, count), (&mut last, &mut rows), Phase::ConvForwardIm2col);
@@ -139,14 +146,27 @@ pub fn backward(
     gy: &[f32],
     gx: &mut [f32],
     gw: &mut [f32],
+    gb: Option<&mut [f32]>,
+) {
+    if let Some(lo) = Lowering::new(weight, g) {
+        backward_lowered(x, &lo, gy, gx, gw, gb);
+    }
+}
+
+/// [`backward`] with the weights already in tap order.
+fn backward_lowered(
+    x: &[f32],
+    lo: &Lowering,
+    gy: &[f32],
+    gx: &mut [f32],
+    gw: &mut [f32],
     mut gb: Option<&mut [f32]>,
 ) {
-    let Some(lo) = Lowering::new(weight, g) else { return };
-    let (ckk, plane_out, o, img_in, img_out) = (lo.ckk, lo.plane_out, lo.o, lo.img_in, lo.img_out);
-    let mut gw_taps = vec![0.0f32; o * ckk];
+    let (g, ckk, plane_out, o, img_in, img_out) = (&lo.g, lo.ckk, lo.plane_out, lo.o, lo.img_in, lo.img_out);
+    let mut gw_taps = Scratch::zeroed(o * ckk);
     let (mut last, mut rows) = lo.scratch();
-    let mut gy_t = vec![0.0f32; o * lo.group * plane_out];
-    let mut gx_group = vec![0.0f32; lo.group * img_in];
+    let mut gy_t = Scratch::take(o * lo.group * plane_out);
+    let mut gx_group = Scratch::take(lo.group * img_in);
     for (first, count) in groups(g) {
         let positions = count * plane_out;
         let (last, rows) = lo.im2col(x, (first, count), (&mut last, &mut rows), Phase::ConvBackwardIm2col);
@@ -208,10 +228,12 @@ impl Conv2dKernel for Cpu {
         y_shape: Y,
     ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
         let (x, mut tape, xs) = split_contiguous(x)?;
-        let ws = read(weight);
+        let lowering = Lowering::new(&read(weight), &g);
         let bs = bias.map(read);
         let mut ys = vec![0.0f32; g.output_len()];
-        forward(&xs, &ws, bs.as_deref(), &g, &mut ys);
+        if let Some(lo) = &lowering {
+            forward_lowered(&xs, lo, bs.as_deref(), &mut ys);
+        }
         drop(xs);
         let y = x.device().try_tensor_from_vec(ys, y_shape)?;
         if T::OWNS_TAPE {
@@ -224,9 +246,11 @@ impl Conv2dKernel for Cpu {
                     Some(b) => Some(take(grads.get_or_alloc_mut(b)?)),
                     None => None,
                 };
-                let xs = read(&x);
+                let xs = read_scratch(&x);
                 let gx = grads.get_or_alloc_mut(&x)?;
-                backward(&xs, &ws, &g, &gy, gx, &mut gw, gb.as_deref_mut());
+                if let Some(lo) = &lowering {
+                    backward_lowered(&xs, lo, &gy, gx, &mut gw, gb.as_deref_mut());
+                }
                 restore(grads.get_or_alloc_mut(&w_ghost)?, gw);
                 if let (Some(b), Some(data)) = (&b_ghost, gb) {
                     restore(grads.get_or_alloc_mut(b)?, data);

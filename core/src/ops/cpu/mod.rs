@@ -8,10 +8,13 @@ mod gemm;
 mod im2col;
 pub mod max_pool2d;
 pub mod profile;
+mod scratch;
 
 use alloc::vec;
 use alloc::vec::Vec;
 use dfdx::prelude::*;
+
+use scratch::Scratch;
 
 /// A copy of a tensor's elements in logical order (dfdx keeps its storage private).
 /// The tensor must be contiguous, as [`split_contiguous`] makes it.
@@ -23,14 +26,23 @@ fn read<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Vec<f32> {
     })
 }
 
+/// A copy of a tensor's elements in a [`Scratch`] buffer, for inputs read once and dropped.
+fn read_scratch<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Scratch {
+    profile::timed(profile::Phase::Copies, || {
+        let mut data = Scratch::take(t.shape().num_elements());
+        t.copy_into(&mut data);
+        data
+    })
+}
+
 /// Splits an op's input from its tape, contiguous (a no-op when it already is; otherwise a
 /// copy whose gradient dfdx routes back to the original), and reads its elements.
 fn split_contiguous<S: Shape, T: Tape<f32, Cpu>>(
     x: Tensor<S, f32, Cpu, T>,
-) -> Result<(Tensor<S, f32, Cpu>, T, Vec<f32>), CpuError> {
+) -> Result<(Tensor<S, f32, Cpu>, T, Scratch), CpuError> {
     let shape = *x.shape();
     let (x, tape) = x.try_reshape_like(&shape)?.split_tape();
-    let data = read(&x);
+    let data = read_scratch(&x);
     Ok((x, tape, data))
 }
 
