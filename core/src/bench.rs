@@ -62,8 +62,10 @@ where
         let g = self.grads.take().map_or_else(|| self.model.try_alloc_grads(), Ok)?;
         let loss = cross_entropy(self.model.try_forward_mut(self.x.clone().traced(g))?, self.y.clone())?;
         let mut g = loss.try_backward()?;
-        self.sgd.update(&mut self.model, &g, 0.05)?;
-        self.model.try_zero_grads(&mut g)?;
+        profile::timed(Phase::Optimizer, || {
+            self.sgd.update(&mut self.model, &mut g, 0.05)?;
+            self.model.try_zero_grads(&mut g)
+        })?;
         self.grads = Some(g);
         self.dev.step_done()
     }

@@ -43,7 +43,7 @@ where
         let loss = cross_entropy(model.forward_mut(x.traced(grads)), y).unwrap();
         losses.push(loss.array());
         grads = loss.backward();
-        sgd.update(&mut model, &grads, 0.05).unwrap();
+        sgd.update(&mut model, &mut grads, 0.05).unwrap();
         model.zero_grads(&mut grads);
     }
     // Inference mode (running statistics) gives finite logits.

@@ -196,7 +196,7 @@ fn imported_pytorch_weights_give_pytorchs_logits_gradients_and_sgd_step() {
     );
     let loss = cross_entropy(logits, one_hot::<10, _>(&dev, &labels).unwrap()).unwrap();
     assert_close("loss", &loss.as_vec(), reference.get("loss"), 1e-5);
-    let grads = loss.backward();
+    let mut grads = loss.backward();
     let by_name = |m: &Built<ResNet18<1, 10>, Cpu>| -> HashMap<String, Vec<f32>> {
         named_tensors(m).unwrap().into_iter().map(|t| (t.name, t.data)).collect()
     };
@@ -234,7 +234,7 @@ fn imported_pytorch_weights_give_pytorchs_logits_gradients_and_sgd_step() {
         reference.compare(&format!("gradient of {theirs}"), &grad_of(ours), "grad", theirs, exact);
     }
     let mut sgd = TorchSgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
-    sgd.update(&mut model, &grads, 0.05).unwrap();
+    sgd.update(&mut model, &mut grads, 0.05).unwrap();
     let after = by_name(&model);
     for (ours, theirs) in [
         ("0.0.weight", "0.0.weight"),

@@ -48,7 +48,7 @@ pub fn run(args: &BenchArgs) -> Result<String, Failure> {
         }
         let rest = speed.step_seconds - kernels;
         lines.push(
-            json!({"bench": "profile", "phase": "the rest: dfdx ops (relu, residual add, global pool, linear, loss), sgd, tape, allocation", "ms_per_step": round(rest * 1e3)})
+            json!({"bench": "profile", "phase": "the rest: dfdx ops (relu, residual add, global pool, linear, loss), tape, allocation", "ms_per_step": round(rest * 1e3)})
                 .to_string(),
         );
         lines.push(json!({"bench": "profile", "phase": "whole step", "ms_per_step": round(speed.step_seconds * 1e3)}).to_string());

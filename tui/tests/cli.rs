@@ -530,7 +530,9 @@ fn bench_prints_one_json_line_and_a_profile() {
     }
     let phases: Vec<serde_json::Value> = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
     let names: Vec<&str> = phases.iter().map(|p| p["phase"].as_str().unwrap()).collect();
-    assert!(names.contains(&"conv forward: gemm") && names.contains(&"batch norm backward"), "{names:?}");
+    for phase in ["conv forward: gemm", "batch norm backward", "sgd update + zeroing gradients"] {
+        assert!(names.contains(&phase), "{phase}: {names:?}");
+    }
     assert_eq!(names.last(), Some(&"whole step"));
     let out = resnet_tui(&["bench", "--batch", "0"]);
     assert_eq!(out.status.code(), Some(2));

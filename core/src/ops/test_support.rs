@@ -86,8 +86,7 @@ pub const CONV_CASES: &[([usize; 4], usize, [usize; 3])] = &[
     // Taps that only ever read padding (dropped by the CPU kernel): 1x1 and 2x2 images.
     ([3, 4, 1, 1], 5, [3, 1, 1]),
     ([2, 2, 2, 2], 3, [5, 1, 2]),
-    // Planes above the CPU kernel's region split (padding multiplied as zeros), whole or
-    // along one axis only.
+    // Larger planes, square and narrow.
     ([1, 2, 15, 14], 3, [3, 1, 1]),
     ([2, 2, 26, 5], 3, [3, 1, 1]),
 ];

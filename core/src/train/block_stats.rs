@@ -215,14 +215,14 @@ mod tests {
         let x: Tensor<(usize, Const<1>, usize, usize), f32, _> = dev.sample_normal_like(&(4, Const, 28, 28));
         let grads = model.alloc_grads();
         let loss = model.forward_mut(x.traced(grads)).square().mean();
-        let grads = loss.backward();
+        let mut grads = loss.backward();
         let mut flow = GradientFlow::default();
         flow.before_step(&model, &grads).unwrap();
         let fc = &model.5.fc;
         let (head_grad, bias_grad) = (grads.get(&fc.weight).as_vec(), grads.get(&fc.bias).as_vec());
         let (head_before, bias_before) = (fc.weight.as_vec(), fc.bias.as_vec());
         let mut sgd = TorchSgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
-        sgd.update(&mut model, &grads, 0.1).unwrap();
+        sgd.update(&mut model, &mut grads, 0.1).unwrap();
         let blocks = flow.after_step(&model).unwrap();
         let names: Vec<&str> = blocks.iter().map(|b| b.name.as_str()).collect();
         assert_eq!(names, ["b1", "b2.0", "b2.1", "b3.0", "b3.1", "b4.0", "b4.1", "b5.0", "b5.1", "head"]);
@@ -245,7 +245,7 @@ mod tests {
         let (at, capacity) = (flow.before.as_ptr(), flow.before.capacity());
         assert_eq!(flow.before.len(), 11_178_378, "one copy of every trainable weight");
         flow.before_step(&model, &grads).unwrap();
-        sgd.update(&mut model, &grads, 0.1).unwrap();
+        sgd.update(&mut model, &mut grads, 0.1).unwrap();
         let again = flow.after_step(&model).unwrap();
         assert_eq!((flow.before.as_ptr(), flow.before.capacity()), (at, capacity));
         assert_eq!(again.len(), blocks.len());

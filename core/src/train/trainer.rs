@@ -337,7 +337,7 @@ where
         if report {
             self.flow.before_step(&self.model, &grads)?;
         }
-        self.sgd.update(&mut self.model, &grads, lr)?;
+        self.sgd.update(&mut self.model, &mut grads, lr)?;
         let blocks = report.then(|| self.flow.after_step(&self.model)).transpose()?;
         self.model.try_zero_grads(&mut grads)?;
         self.grads = Some(grads);

@@ -31,10 +31,12 @@ pub enum Phase {
     NormForward,
     /// Batch norm backward.
     NormBackward,
+    /// The optimizer's step and zeroing the gradients.
+    Optimizer,
 }
 
 /// Every phase, in report order.
-pub const PHASES: [Phase; 12] = [
+pub const PHASES: [Phase; 13] = [
     Phase::Copies,
     Phase::ConvForwardIm2col,
     Phase::ConvForwardGemm,
@@ -47,6 +49,7 @@ pub const PHASES: [Phase; 12] = [
     Phase::PoolBackward,
     Phase::NormForward,
     Phase::NormBackward,
+    Phase::Optimizer,
 ];
 
 impl Phase {
@@ -65,6 +68,7 @@ impl Phase {
             Phase::PoolBackward => "max-pool backward",
             Phase::NormForward => "batch norm forward",
             Phase::NormBackward => "batch norm backward",
+            Phase::Optimizer => "sgd update + zeroing gradients",
         }
     }
 }
