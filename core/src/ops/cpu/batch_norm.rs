@@ -8,7 +8,7 @@ use dfdx::prelude::*;
 use rayon::prelude::*;
 
 use super::profile::{timed, Phase};
-use super::{read, restore, split_contiguous, take};
+use super::{read, read_scratch, restore, split_contiguous, take};
 use crate::ops::{BatchNormKernel, NormGeometry, NormParams};
 
 /// `Σ f(a[i], b[i])` in 16 f32 lanes (so that it vectorises), returned as f64. Planes are at
@@ -162,7 +162,7 @@ impl BatchNormKernel for Cpu {
                 let gy = take(grads.get_or_alloc_mut(&y_ghost)?);
                 let mut gs = take(grads.get_or_alloc_mut(&s_ghost)?);
                 let mut gb = take(grads.get_or_alloc_mut(&b_ghost)?);
-                let xs = read(&x);
+                let xs = read_scratch(&x);
                 let gx = grads.get_or_alloc_mut(&x)?;
                 timed(Phase::NormBackward, || {
                     backward(&xs, &gy, &mean, &inv_std, &scale, &g, gx, &mut gs, &mut gb)

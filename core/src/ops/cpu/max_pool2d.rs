@@ -42,10 +42,11 @@ pub fn forward(x: &[f32], g: &Geometry2d, y: &mut [f32], argmax: &mut [u32]) {
                         (best, at) = (x[r0 * w + c0], (r0 * w + c0) as u32);
                         for r in r0..r1 {
                             for (s, &v) in x[r * w + c0..r * w + c1].iter().enumerate() {
-                                // `>` keeps the first maximum and NaN propagates, as in PyTorch.
-                                if v > best || v.is_nan() {
-                                    (best, at) = (v, (r * w + c0 + s) as u32);
-                                }
+                                // `>` keeps the first maximum and NaN propagates, as in PyTorch;
+                                // selects, not branches (maxima of real data mispredict).
+                                let take = (v > best) | v.is_nan();
+                                best = if take { v } else { best };
+                                at = if take { (r * w + c0 + s) as u32 } else { at };
                             }
                         }
                     }
