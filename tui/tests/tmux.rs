@@ -407,8 +407,12 @@ fn without_flags_a_run_gets_a_directory_of_its_own_that_resume_continues() {
     });
     assert!(training.contains("│total") && training.contains("11,178,378"), "{training}");
     tmux.keys(&["BTab"]);
-    let model = tmux.wait_for("the gradient-flow column", 30, |s| s.contains("gradient norm"));
-    assert!(model.lines().any(|l| l.contains("residual 64->128, stride 2") && norm_after(l, "%")), "{model}");
+    // Waits for the block's row itself: a capture taken while the panel is being redrawn can
+    // show its header before its rows.
+    tmux.wait_for("the gradient-flow column", 30, |s| {
+        s.contains("gradient norm")
+            && s.lines().any(|l| l.contains("residual 64->128, stride 2") && norm_after(l, "%"))
+    });
     tmux.keys(&["Tab"]);
     let first = finish(&tmux, d, &d.join(&run).join("checkpoint.ckpt"));
     assert_eq!((first.position.epoch, first.history.len()), (1, 1));
