@@ -1,6 +1,7 @@
-//! Inference without std (`resnet_core::infer`) against dfdx's evaluation-mode forward pass
-//! with the std build's kernels: every catalog model, random weights and batch-norm
-//! statistics, from a weights-only file and from a checkpoint's bytes; hostile files.
+//! Inference without std (`resnet_core::infer`), and compiled for the CPU
+//! (`infer::Compiled`), against dfdx's evaluation-mode forward pass with the std build's
+//! kernels: every catalog model, random weights and batch-norm statistics, from a
+//! weights-only file and from a checkpoint's bytes; hostile files.
 
 use resnet_core::checkpoint::{encode, named_tensors, Header, NamedTensor};
 use resnet_core::infer::{self, Network, Op};
@@ -61,6 +62,16 @@ where
     let file = encode(&Header::weights(name, IN, 10), &tensors).unwrap();
     let got = infer::logits(&file, &x, [2, IN, side, side]).unwrap();
     assert_close(&got, &want, tolerance, &name.to_string());
+    let compiled = Network::<M>::from_bytes(&file).unwrap().compile([IN, side, side]).unwrap();
+    assert_close(&compiled.logits(&x, 2).unwrap(), &want, tolerance, &format!("{name}, compiled"));
+    let header = Header::weights(name, IN, 10);
+    let of_model = infer::Compiled::of_model::<M, Cpu>(&header, &model, [IN, side, side]).unwrap();
+    assert_close(
+        &of_model.logits(&x, 2).unwrap(),
+        &want,
+        tolerance,
+        &format!("{name}, compiled from the model"),
+    );
 }
 
 #[test]

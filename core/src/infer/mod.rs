@@ -6,9 +6,13 @@
 //!
 //! - [`logits`]: the model the file names, for its input channels and classes.
 //! - [`Network`]: a model type of yours made of this crate's layers ([`Infer`]).
+//! - [`Compiled`] (std): a [`Network`] compiled for one image size, channels-last and
+//!   parallel: the fast way to evaluate on a CPU.
 //!
 //! The `std` build trains with its own fast kernels; tests hold both to the same numbers.
 
+#[cfg(feature = "std")]
+mod compiled;
 mod kernels;
 mod layers;
 mod network;
@@ -17,6 +21,8 @@ mod weights;
 
 use alloc::vec::Vec;
 
+#[cfg(feature = "std")]
+pub use compiled::Compiled;
 pub use kernels::Epilogue;
 pub use layers::Infer;
 pub use network::Network;

@@ -48,6 +48,14 @@ impl<'a, M: Infer> Network<'a, M> {
         &self.ops
     }
 
+    /// The network compiled for images of `input` = (C, H, W) on this CPU's threads
+    /// (weights copied out of the file's bytes, batch norms folded into them): an error when
+    /// a layer does not fit that size.
+    #[cfg(feature = "std")]
+    pub fn compile(&self, input: [usize; 3]) -> Result<super::Compiled, Error> {
+        super::Compiled::new(&self.ops, input)
+    }
+
     /// The logits of `images`.
     ///
     /// # Shapes

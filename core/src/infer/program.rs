@@ -102,15 +102,7 @@ fn step(op: &Op<'_>, x: Cow<'_, Activations>) -> Result<Activations, Error> {
     let [n, c, h, w] = x.dims;
     Ok(match op {
         Op::Conv { weight, out_channels, window, epilogue } => {
-            let per_output = window[0] * window[0] * c;
-            if weight.len() != out_channels * per_output {
-                return Err(Error::Channels {
-                    layer: "conv2d",
-                    expected: weight.len() / (out_channels * window[0] * window[0]).max(1),
-                    found: c,
-                });
-            }
-            let g = geometry("conv2d", x.dims, *out_channels, *window)?;
+            let g = conv_geometry(weight.len(), *out_channels, *window, x.dims)?;
             Activations { data: kernels::conv2d(&x.data, *weight, &g, epilogue), dims: out_dims(&g) }
         }
         Op::Norm(epilogue) => {
@@ -152,7 +144,28 @@ fn step(op: &Op<'_>, x: Cow<'_, Activations>) -> Result<Activations, Error> {
     })
 }
 
-fn geometry(
+/// The geometry of a convolution with `weight_len` weights, `out_channels` filters and
+/// `window` on inputs of `dims` (N, C, H, W); an error when the weights do not fit C.
+pub(super) fn conv_geometry(
+    weight_len: usize,
+    out_channels: usize,
+    window: [usize; 3],
+    dims: [usize; 4],
+) -> Result<Geometry2d, Error> {
+    let taps = window[0] * window[0];
+    if weight_len != out_channels * taps * dims[1] {
+        return Err(Error::Channels {
+            layer: "conv2d",
+            expected: weight_len / (out_channels * taps).max(1),
+            found: dims[1],
+        });
+    }
+    geometry("conv2d", dims, out_channels, window)
+}
+
+/// The geometry of a window op on inputs of `dims` (N, C, H, W); an error when its output
+/// would be empty.
+pub(super) fn geometry(
     layer: &'static str,
     [n, c, h, w]: [usize; 4],
     out: usize,
@@ -170,7 +183,8 @@ fn out_dims(g: &Geometry2d) -> [usize; 4] {
     [g.batch, g.out_channels, g.out_height, g.out_width]
 }
 
-fn expect_channels(layer: &'static str, expected: usize, found: usize) -> Result<(), Error> {
+/// An error unless a layer that expects `expected` channels (or inputs) gets `found`.
+pub(super) fn expect_channels(layer: &'static str, expected: usize, found: usize) -> Result<(), Error> {
     if expected == found {
         Ok(())
     } else {

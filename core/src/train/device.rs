@@ -28,6 +28,12 @@ pub trait TrainDevice:
 where
     Error: From<Self::Err>,
 {
+    /// Whether evaluation (test accuracy, `bench`'s inference) runs the model compiled for
+    /// this machine's CPU ([`crate::infer::Compiled`]) instead of dfdx's forward pass on the
+    /// device: true for the CPU, whose compiled path folds batch norms and stays
+    /// channels-last.
+    const COMPILED_EVALUATION: bool = false;
+
     /// The name d2l prints (`cpu`, `cuda:0`).
     fn label(&self) -> String;
 
@@ -48,6 +54,8 @@ where
 }
 
 impl TrainDevice for Cpu {
+    const COMPILED_EVALUATION: bool = true;
+
     fn label(&self) -> String {
         "cpu".into()
     }

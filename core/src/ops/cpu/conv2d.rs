@@ -18,7 +18,7 @@ use crate::ops::{Conv2dKernel, Geometry2d};
 const GROUP_BUDGET: usize = 1 << 22;
 
 /// Images per group: as many as fit the scratch budget, at least one.
-fn group_size(g: &Geometry2d) -> usize {
+pub(crate) fn group_size(g: &Geometry2d) -> usize {
     let per_image = Taps::new(g).len().max(g.out_channels) * g.out_plane();
     (GROUP_BUDGET / per_image.max(1)).clamp(1, g.batch.max(1))
 }

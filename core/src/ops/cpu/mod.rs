@@ -4,11 +4,12 @@
 
 pub mod batch_norm;
 pub mod conv2d;
-mod gemm;
-mod im2col;
+pub(crate) mod gemm;
+pub(crate) mod im2col;
 pub mod max_pool2d;
 pub mod profile;
-mod scratch;
+pub(crate) mod scratch;
+pub(crate) mod winograd;
 
 use alloc::vec;
 use alloc::vec::Vec;
