@@ -428,38 +428,28 @@ mod tests {
     use super::*;
     use crate::checkpoint::Floats;
     use crate::infer::program::{self, activations};
-
-    /// Deterministic values in [-0.5, 0.5).
-    fn values(seed: u32, n: usize) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (s >> 8) as f32 / (1 << 24) as f32 - 0.5
-            })
-            .collect()
-    }
+    use crate::ops::test_support::uniform;
 
     fn le(v: &[f32]) -> Vec<u8> {
         v.iter().flat_map(|x| x.to_le_bytes()).collect()
     }
 
     /// A convolution op over `bytes` (O·C·K·K weights) with a per-channel epilogue.
-    fn conv(bytes: &[u8], out: usize, window: [usize; 3], seed: u32, relu: bool) -> Op<'_> {
-        let scale = values(seed, out).iter().map(|v| v + 1.0).collect();
-        let epilogue = Epilogue { scale: Some(scale), shift: values(seed + 1, out), relu };
+    fn conv(bytes: &[u8], out: usize, window: [usize; 3], seed: u64, relu: bool) -> Op<'_> {
+        let scale = uniform(out, seed).iter().map(|v| v + 1.0).collect();
+        let epilogue = Epilogue { scale: Some(scale), shift: uniform(out, seed + 1), relu };
         Op::Conv { weight: Floats::from_le_bytes(bytes), out_channels: out, window, epilogue }
     }
 
-    fn norm(channels: usize, seed: u32, relu: bool) -> Op<'static> {
-        let scale = values(seed, channels).iter().map(|v| v + 1.0).collect();
-        Op::Norm(Epilogue { scale: Some(scale), shift: values(seed + 1, channels), relu })
+    fn norm(channels: usize, seed: u64, relu: bool) -> Op<'static> {
+        let scale = uniform(channels, seed).iter().map(|v| v + 1.0).collect();
+        Op::Norm(Epilogue { scale: Some(scale), shift: uniform(channels, seed + 1), relu })
     }
 
     /// The compiled ops give the uncompiled program's numbers on (N, C, H, W) = `shape`.
     fn assert_same(ops: &[Op<'_>], shape: [usize; 4]) {
         let [n, c, h, w] = shape;
-        let x = values(99, n * c * h * w);
+        let x = uniform(n * c * h * w, 99);
         let want = program::run(ops, Cow::Owned(activations(&x, shape).unwrap())).unwrap().data;
         let got = Compiled::new(ops, [c, h, w]).unwrap().logits(&x, n).unwrap();
         assert_eq!(got.len(), want.len());
@@ -473,10 +463,10 @@ mod tests {
     fn every_step_kind_gives_the_uncompiled_numbers() {
         let w: Vec<Vec<u8>> = [(3 * 2 * 9, 1), (3 * 3 * 9, 2), (4 * 3 * 9, 3), (4 * 3, 4), (4 * 4, 5)]
             .iter()
-            .map(|&(len, seed)| le(&values(seed, len)))
+            .map(|&(len, seed)| le(&uniform(len, seed)))
             .collect();
-        let (lw, lb) = (le(&values(20, 5 * 48)), le(&values(21, 5)));
-        let (pw, pb) = (le(&values(22, 5 * 4)), le(&values(23, 5)));
+        let (lw, lb) = (le(&uniform(5 * 48, 20)), le(&uniform(5, 21)));
+        let (pw, pb) = (le(&uniform(5 * 4, 22)), le(&uniform(5, 23)));
         let body = vec![
             conv(&w[0], 3, [3, 1, 1], 10, true),
             Op::MaxPool([3, 2, 1]),
@@ -503,7 +493,7 @@ mod tests {
     #[test]
     fn a_batch_larger_than_one_group_gives_the_uncompiled_numbers() {
         // 3×3 on 1100×1100 planes: three images per group, so four images make two groups.
-        let w = le(&values(1, 2 * 9));
+        let w = le(&uniform(2 * 9, 1));
         let g = Geometry2d::new([4, 1, 1100, 1100], 2, [3, 1, 1]);
         assert!(group_size(&g) < 4, "group of {}", group_size(&g));
         assert_same(&[conv(&w, 2, [3, 1, 1], 2, true)], [4, 1, 1100, 1100]);
@@ -511,7 +501,7 @@ mod tests {
 
     #[test]
     fn wrong_inputs_and_sizes_are_errors() {
-        let w = le(&values(1, 2 * 9));
+        let w = le(&uniform(2 * 9, 1));
         let ops = [conv(&w, 2, [3, 2, 0], 2, false)];
         let net = Compiled::new(&ops, [1, 5, 5]).unwrap();
         let e = net.logits(&[0.0; 24], 1).unwrap_err();

@@ -231,16 +231,7 @@ fn transform_output(m: &[f32], g: &Geometry2d, o: usize, tiles: usize, y: &mut [
 mod tests {
     use super::*;
     use crate::ops::reference;
-
-    fn values(seed: u32, n: usize) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (s >> 8) as f32 / (1 << 24) as f32 - 0.5
-            })
-            .collect()
-    }
+    use crate::ops::test_support::{assert_close, uniform};
 
     /// (N, A, B) → (N, B, A).
     fn swap(x: &[f32], [n, a, b]: [usize; 3]) -> Vec<f32> {
@@ -255,13 +246,6 @@ mod tests {
         y
     }
 
-    fn assert_close(got: &[f32], want: &[f32], what: &str) {
-        assert_eq!(got.len(), want.len(), "{what}");
-        for (i, (a, b)) in got.iter().zip(want).enumerate() {
-            assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{what}: element {i}: {a} vs {b}");
-        }
-    }
-
     #[test]
     fn the_convolution_equals_the_definition() {
         for &(n, c, o, h, w, p) in &[
@@ -273,11 +257,11 @@ mod tests {
         ] {
             let g = Geometry2d::new([n, c, h, w], o, [3, 1, p]);
             assert!(applies(&g), "{g:?}");
-            let (x, wt) = (values(1, g.input_len()), values(2, g.weight_len()));
+            let (x, wt) = (uniform(g.input_len(), 1), uniform(g.weight_len(), 2));
             let want = reference::conv2d(&x, &wt, None, &g);
             let mut y = vec![f32::NAN; g.output_len()];
             forward(&swap(&x, [n, c, h * w]), &Filters::new(&wt, o, c), &g, &mut y);
-            assert_close(&swap(&y, [n, g.out_plane(), o]), &want, &format!("forward {g:?}"));
+            assert_close(&swap(&y, [n, g.out_plane(), o]), &want, 1e-5, &format!("forward {g:?}"));
         }
     }
 
@@ -286,7 +270,7 @@ mod tests {
         // 128 channels of 20×20: 20 images per group, so 21 make two groups.
         let g = Geometry2d::new([21, 128, 20, 20], 128, [3, 1, 1]);
         assert!(GROUP_BUDGET / (16 * 100 * 128) < g.batch);
-        let (x, wt) = (values(4, g.input_len()), values(5, g.weight_len()));
+        let (x, wt) = (uniform(g.input_len(), 4), uniform(g.weight_len(), 5));
         let f = Filters::new(&wt, 128, 128);
         let mut y = vec![f32::NAN; g.output_len()];
         forward(&x, &f, &g, &mut y);
