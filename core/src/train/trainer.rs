@@ -347,33 +347,28 @@ where
         Ok((value as f64, right, blocks))
     }
 
-    /// Test accuracy over the first `n` examples of `split`, batch norm in inference mode.
+    /// Test accuracy over the first `n` examples of `split`, batch norm in inference mode
+    /// (on the CPU, the model compiled for the images' size).
     fn evaluate(&self, split: &Split, n: usize) -> Result<f64, Error> {
         let order: Vec<usize> = (0..n).collect();
+        let side = self.resizer.output_side();
+        let compiled = if D::COMPILED_EVALUATION {
+            let header = Header::weights(self.s.plan.config.model, IN_CHANNELS, CLASSES);
+            Some(Compiled::of_model::<M, D>(&header, &self.model, [IN_CHANNELS, side, side])?)
+        } else {
+            None
+        };
         let mut right = 0;
-        let mut compiled: Option<Compiled> = None;
         for range in batch_ranges(n, self.s.plan.config.batch_size) {
             let batch = make_batch(split, &order[range], &self.resizer);
             let count = batch.labels.len();
-            let logits = if D::COMPILED_EVALUATION {
-                let net = match compiled.take() {
-                    Some(net) => net,
-                    None => {
-                        let header = Header::weights(self.s.plan.config.model, IN_CHANNELS, CLASSES);
-                        Compiled::of_model::<M, D>(
-                            &header,
-                            &self.model,
-                            [IN_CHANNELS, batch.side, batch.side],
-                        )?
-                    }
-                };
-                let logits = net.logits(&batch.images, count)?;
-                compiled = Some(net);
-                logits
-            } else {
-                let x: Images<D, NoneTape> =
-                    self.dev.try_tensor_from_vec(batch.images, (count, Const, batch.side, batch.side))?;
-                self.model.try_forward(x)?.as_vec()
+            let logits = match &compiled {
+                Some(net) => net.logits(&batch.images, count)?,
+                None => {
+                    let x: Images<D, NoneTape> =
+                        self.dev.try_tensor_from_vec(batch.images, (count, Const, side, side))?;
+                    self.model.try_forward(x)?.as_vec()
+                }
             };
             right += correct(&logits, &batch.labels, CLASSES);
             self.dev.step_done()?;
