@@ -20,7 +20,7 @@ pub struct Speed {
     /// Images per second of whole training steps (forward, backward, update).
     pub train_img_per_s: f64,
     /// Images per second of inference (batch norm in inference mode; on the CPU the model
-    /// compiled as evaluation runs it, the compilation not timed).
+    /// compiled, the compilation not timed).
     pub infer_img_per_s: f64,
     /// Seconds of one training step, on average.
     pub step_seconds: f64,
@@ -75,11 +75,11 @@ where
         self.dev.step_done()
     }
 
-    /// Prepares inference as evaluation runs it: on a device with
-    /// [`TrainDevice::COMPILED_EVALUATION`], the model compiled for the batch's image size
+    /// Prepares inference: on a device with
+    /// [`TrainDevice::COMPILED_INFERENCE`], the model compiled for the batch's image size
     /// (batch norms folded, weights in the taps' order) and the batch copied to the host.
     pub fn prepare_inference(&mut self) -> Result<(), Error> {
-        if D::COMPILED_EVALUATION {
+        if D::COMPILED_INFERENCE {
             let [_, c, h, w] = self.x.shape().concrete();
             let header = Header::weights(ModelName::new(Arch::ResNet18, Flavor::D2l)?, c, 10);
             let net = Compiled::of_model::<ResNet18<1, 10>, D>(&header, &self.model, [c, h, w])?;

@@ -28,11 +28,10 @@ pub trait TrainDevice:
 where
     Error: From<Self::Err>,
 {
-    /// Whether evaluation (test accuracy, `bench`'s inference) runs the model compiled for
-    /// this machine's CPU ([`crate::infer::Compiled`]) instead of dfdx's forward pass on the
-    /// device: true for the CPU, whose compiled path folds batch norms and stays
-    /// channels-last.
-    const COMPILED_EVALUATION: bool = false;
+    /// Whether inference is fastest through the model compiled for the host CPU (the
+    /// `infer` module's `Compiled`: batch norms folded, channels-last) rather than dfdx's
+    /// forward pass on the device: true for the CPU. `bench` measures inference that way.
+    const COMPILED_INFERENCE: bool = false;
 
     /// The name d2l prints (`cpu`, `cuda:0`).
     fn label(&self) -> String;
@@ -54,7 +53,7 @@ where
 }
 
 impl TrainDevice for Cpu {
-    const COMPILED_EVALUATION: bool = true;
+    const COMPILED_INFERENCE: bool = true;
 
     fn label(&self) -> String {
         "cpu".into()
