@@ -47,6 +47,7 @@ pub mod models;
 pub mod nn;
 pub mod ops;
 pub mod prelude;
+pub mod run;
 pub mod shape;
 pub mod summary;
 pub mod train;

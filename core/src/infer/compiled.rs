@@ -1,5 +1,5 @@
 //! A [`Network`](super::Network) compiled for the CPU and one image size (std): the fast way
-//! to evaluate a model, as `bench` does.
+//! to evaluate a model, as the trainer's test passes and `bench` do.
 //!
 //! Activations stay channels-last, (N, H, W, C), from the input to the head, so that a
 //! convolution's matrix product (one row per output position, one column per filter, see

@@ -7,7 +7,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::checkpoint::{corrupt_in, frame, tensor_views, Floats, Header, Kind, TensorView};
-use crate::train::{Position, TrainConfig};
+use crate::run::{Position, TrainConfig};
 use crate::Error;
 
 /// How files are named in errors: the bytes may come from anywhere.

@@ -28,9 +28,9 @@ pub trait TrainDevice:
 where
     Error: From<Self::Err>,
 {
-    /// Whether inference is fastest through the model compiled for the host CPU (the
-    /// `infer` module's `Compiled`: batch norms folded, channels-last) rather than dfdx's
-    /// forward pass on the device: true for the CPU. `bench` measures inference that way.
+    /// Whether inference (the trainer's test passes, `bench`'s inference) runs the model
+    /// compiled for this machine's CPU ([`crate::infer::Compiled`]: batch norms folded,
+    /// channels-last) instead of dfdx's forward pass on the device: true for the CPU.
     const COMPILED_INFERENCE: bool = false;
 
     /// The name d2l prints (`cpu`, `cuda:0`).

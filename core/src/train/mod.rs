@@ -1,14 +1,13 @@
 //! d2l's `train_ch6` as a library: configuration, SGD, metrics, and a trainer that runs on
 //! its own thread, reports typed events and obeys a control handle.
 //!
-//! Without `std`, only the run's saved data (configuration, position, metrics) is here, so
-//! that a checkpoint's body can be read.
+//! The run's saved data (configuration, position, metrics) lives in [`crate::run`], which
+//! works without `std`; it is re-exported here.
 
 #[cfg(feature = "std")]
 mod block_stats;
 #[cfg(feature = "std")]
 mod checkpoint;
-mod config;
 #[cfg(feature = "std")]
 mod control;
 #[cfg(feature = "std")]
@@ -17,11 +16,8 @@ mod device;
 mod events;
 #[cfg(feature = "std")]
 pub mod loss;
-mod metrics;
 #[cfg(feature = "std")]
 mod plan;
-mod position;
-mod records;
 #[cfg(feature = "std")]
 mod sgd;
 #[cfg(feature = "std")]
@@ -29,20 +25,20 @@ mod spawn;
 #[cfg(feature = "std")]
 mod trainer;
 
+pub use crate::run::{
+    correct, predictions, BlockReport, BlockStats, EpochMetrics, EpochTotals, LrSchedule, Position, Record,
+    StepMetrics, TrainConfig,
+};
 #[cfg(feature = "std")]
 pub use checkpoint::Checkpoint;
-pub use config::{LrSchedule, TrainConfig};
 #[cfg(feature = "std")]
 pub use control::{AnswersSince, Control};
 #[cfg(feature = "std")]
 pub use device::{DeviceInfo, TrainDevice};
 #[cfg(feature = "std")]
 pub use events::{SaveReason, TrainEvent};
-pub use metrics::{correct, predictions, EpochMetrics, EpochTotals};
 #[cfg(feature = "std")]
 pub use plan::{check_resume, OnSaveError, Resume, RunPlan, Saving, BLOCK_STATS_EVERY};
-pub use position::Position;
-pub use records::{BlockReport, BlockStats, Record, StepMetrics};
 #[cfg(feature = "std")]
 pub use sgd::{SgdSettings, TorchSgd};
 #[cfg(feature = "std")]

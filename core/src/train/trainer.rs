@@ -10,16 +10,16 @@ use dfdx::prelude::*;
 
 use super::block_stats::GradientFlow;
 use super::loss::{cross_entropy, one_hot};
-use super::metrics::correct;
 use super::sgd::{SgdSettings, TorchSgd};
 use super::{
-    BlockReport, BlockStats, Checkpoint, Control, EpochMetrics, EpochTotals, OnSaveError, Position, RunPlan,
-    SaveReason, TrainDevice, TrainEvent,
+    correct, BlockReport, BlockStats, Checkpoint, Control, EpochMetrics, EpochTotals, OnSaveError, Position,
+    RunPlan, SaveReason, TrainDevice, TrainEvent,
 };
-use crate::checkpoint::{load_named, named_tensors, remove_stale_temps};
+use crate::checkpoint::{load_named, named_tensors, remove_stale_temps, Header};
 pub use crate::data::idx::CLASSES;
 use crate::data::idx::SIDE;
 use crate::data::{batch_count, batch_ranges, epoch_order, make_batch, FashionMnist, Resizer, Split};
+use crate::infer::{Compiled, Infer};
 use crate::models::with_model;
 use crate::nn::init::xavier_uniform;
 use crate::summary::ModelShape;
@@ -71,8 +71,9 @@ where
 type Images<D, T> = Tensor<(usize, Const<IN_CHANNELS>, usize, usize), f32, D, T>;
 type Logits<D, T> = Tensor<(usize, Const<CLASSES>), f32, D, T>;
 
-/// A model type the trainer can train on `D`: built, forward in both modes, visited.
-pub trait Trainable<D: TrainDevice>: BuildOnDevice<D, f32, Built = Self::Model> + ModelShape
+/// A model type the trainer can train on `D`: built, forward in both modes, visited,
+/// compiled for evaluation.
+pub trait Trainable<D: TrainDevice>: BuildOnDevice<D, f32, Built = Self::Model> + ModelShape + Infer
 where
     Error: From<D::Err>,
 {
@@ -86,7 +87,7 @@ where
 impl<D: TrainDevice, M> Trainable<D> for M
 where
     Error: From<D::Err>,
-    M: BuildOnDevice<D, f32> + ModelShape,
+    M: BuildOnDevice<D, f32> + ModelShape + Infer,
     M::Built: TensorCollection<f32, D>
         + Clone
         + ModuleMut<Images<D, OwnedTape<f32, D>>, Output = Logits<D, OwnedTape<f32, D>>, Error = D::Err>
@@ -345,17 +346,30 @@ where
         Ok((value as f64, right, blocks))
     }
 
-    /// Test accuracy over the first `n` examples of `split`, batch norm in inference mode.
+    /// Test accuracy over the first `n` examples of `split`, batch norm in inference mode
+    /// (on the CPU, the model compiled for the images' size).
     fn evaluate(&self, split: &Split, n: usize) -> Result<f64, Error> {
         let order: Vec<usize> = (0..n).collect();
+        let side = self.resizer.output_side();
+        let compiled = if D::COMPILED_INFERENCE {
+            let header = Header::weights(self.s.plan.config.model, IN_CHANNELS, CLASSES);
+            Some(Compiled::of_model::<M, D>(&header, &self.model, [IN_CHANNELS, side, side])?)
+        } else {
+            None
+        };
         let mut right = 0;
         for range in batch_ranges(n, self.s.plan.config.batch_size) {
             let batch = make_batch(split, &order[range], &self.resizer);
-            let x: Images<D, NoneTape> = self
-                .dev
-                .try_tensor_from_vec(batch.images, (batch.labels.len(), Const, batch.side, batch.side))?;
-            let logits = self.model.try_forward(x)?;
-            right += correct(&logits.as_vec(), &batch.labels, CLASSES);
+            let count = batch.labels.len();
+            let logits = match &compiled {
+                Some(net) => net.logits(&batch.images, count)?,
+                None => {
+                    let x: Images<D, NoneTape> =
+                        self.dev.try_tensor_from_vec(batch.images, (count, Const, side, side))?;
+                    self.model.try_forward(x)?.as_vec()
+                }
+            };
+            right += correct(&logits, &batch.labels, CLASSES);
             self.dev.step_done()?;
         }
         Ok(right as f64 / n.max(1) as f64)
