@@ -8,10 +8,12 @@ use dfdx::prelude::*;
 use rayon::prelude::*;
 
 use super::gemm::{sgemm, MatRef};
-use super::im2col::{add_taps_to_weights, im2row, row2im_add, transpose_channels, weights_to_taps, Taps};
+use super::im2col::{
+    add_channels_first, add_taps_to_weights, im2row, row2im, to_channels_last, weights_to_taps, Taps,
+};
 use super::profile::{timed, Phase};
 use super::scratch::Scratch;
-use super::{read, read_scratch, restore, split_contiguous, take};
+use super::{read, restore, split_contiguous, take};
 use crate::ops::{Conv2dKernel, Geometry2d};
 
 /// Floats of scratch (im2col matrix) one group of images may use: 16 MiB.
@@ -63,29 +65,39 @@ impl Lowering {
         Some(Self { g: *g, taps, ckk, plane_out, o, img_in, img_out, group, weight })
     }
 
-    /// Scratch for one group: its images channels-last, and their im2col rows.
-    fn scratch(&self) -> (Scratch, Scratch) {
-        (Scratch::take(self.group * self.img_in), Scratch::take(self.group * self.plane_out * self.ckk))
-    }
-
-    /// Images `first..first + count` of `x` channels-last into `last`, and their im2col rows
-    /// into `rows`; returns the parts of both that the group fills.
+    /// The whole batch channels-last, which the forward pass makes and the backward pass
+    /// keeps instead of the input.
     ///
     /// # Shapes
-    /// `x`: (N, C, H, W); returns (count, H, W, C) and (count·OH·OW, live taps).
+    /// `x`: (N, C, H, W); returns (N, H, W, C).
+    fn channels_last(&self, x: &[f32]) -> Scratch {
+        let mut last = Scratch::take(self.g.batch * self.img_in);
+        timed(Phase::ConvForwardIm2col, || to_channels_last(x, &self.g, self.g.batch, &mut last));
+        last
+    }
+
+    /// Scratch for the im2col rows of one group.
+    fn rows(&self) -> Scratch {
+        Scratch::take(self.group * self.plane_out * self.ckk)
+    }
+
+    /// The im2col rows of images `first..first + count` of the channels-last batch
+    /// `x_last`, in the part of `rows` they fill.
+    ///
+    /// # Shapes
+    /// `x_last`: (N, H, W, C); returns (count·OH·OW, live taps).
     fn im2col<'s>(
         &self,
-        x: &[f32],
+        x_last: &[f32],
         (first, count): (usize, usize),
-        (last, rows): (&'s mut [f32], &'s mut [f32]),
+        rows: &'s mut [f32],
         phase: Phase,
-    ) -> (&'s mut [f32], &'s mut [f32]) {
-        let (last, rows) = (&mut last[..count * self.img_in], &mut rows[..count * self.plane_out * self.ckk]);
+    ) -> &'s mut [f32] {
+        let rows = &mut rows[..count * self.plane_out * self.ckk];
         timed(phase, || {
-            transpose_channels(&x[first * self.img_in..][..count * self.img_in], &self.g, count, last, true);
-            im2row(last, &self.g, &self.taps, count, rows)
+            im2row(&x_last[first * self.img_in..][..count * self.img_in], &self.g, &self.taps, count, rows)
         });
-        (last, rows)
+        rows
     }
 }
 
@@ -95,18 +107,18 @@ impl Lowering {
 /// `x`: (N, C, H, W), `weight`: (O, C, K, K), `bias`: (O,), `y`: (N, O, OH, OW).
 pub fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geometry2d, y: &mut [f32]) {
     if let Some(lo) = Lowering::new(weight, g) {
-        forward_lowered(x, &lo, bias, y);
+        forward_lowered(&lo.channels_last(x), &lo, bias, y);
     }
 }
 
-/// [`forward`] with the weights already in tap order.
-fn forward_lowered(x: &[f32], lo: &Lowering, bias: Option<&[f32]>, y: &mut [f32]) {
+/// [`forward`] with the weights in tap order and the input channels-last, (N, H, W, C).
+fn forward_lowered(x_last: &[f32], lo: &Lowering, bias: Option<&[f32]>, y: &mut [f32]) {
     let (g, ckk, plane_out, o, img_out) = (&lo.g, lo.ckk, lo.plane_out, lo.o, lo.img_out);
-    let (mut last, mut rows) = lo.scratch();
+    let mut rows = lo.rows();
     let mut product = Scratch::take(lo.group * plane_out * o);
     for (first, count) in groups(g) {
         let positions = count * plane_out;
-        let (_, rows) = lo.im2col(x, (first, count), (&mut last, &mut rows), Phase::ConvForwardIm2col);
+        let rows = lo.im2col(x_last, (first, count), &mut rows, Phase::ConvForwardIm2col);
         let product = &mut product[..positions * o];
         timed(Phase::ConvForwardGemm, || {
             sgemm(
@@ -149,13 +161,13 @@ pub fn backward(
     gb: Option<&mut [f32]>,
 ) {
     if let Some(lo) = Lowering::new(weight, g) {
-        backward_lowered(x, &lo, gy, gx, gw, gb);
+        backward_lowered(&lo.channels_last(x), &lo, gy, gx, gw, gb);
     }
 }
 
-/// [`backward`] with the weights already in tap order.
+/// [`backward`] with the weights in tap order and the input channels-last, (N, H, W, C).
 fn backward_lowered(
-    x: &[f32],
+    x_last: &[f32],
     lo: &Lowering,
     gy: &[f32],
     gx: &mut [f32],
@@ -164,12 +176,12 @@ fn backward_lowered(
 ) {
     let (g, ckk, plane_out, o, img_in, img_out) = (&lo.g, lo.ckk, lo.plane_out, lo.o, lo.img_in, lo.img_out);
     let mut gw_taps = Scratch::zeroed(o * ckk);
-    let (mut last, mut rows) = lo.scratch();
+    let mut rows = lo.rows();
     let mut gy_t = Scratch::take(o * lo.group * plane_out);
-    let mut gx_group = Scratch::take(lo.group * img_in);
+    let mut gx_last = Scratch::take(lo.group * img_in);
     for (first, count) in groups(g) {
         let positions = count * plane_out;
-        let (last, rows) = lo.im2col(x, (first, count), (&mut last, &mut rows), Phase::ConvBackwardIm2col);
+        let rows = lo.im2col(x_last, (first, count), &mut rows, Phase::ConvBackwardIm2col);
         let gy_t = &mut gy_t[..o * positions];
         // gy is (count, O, OH·OW); the products want (O, count·OH·OW).
         let gy_group = &gy[first * img_out..][..count * img_out];
@@ -191,9 +203,9 @@ fn backward_lowered(
                 true,
             );
             if let Some(gb) = gb.as_deref_mut() {
-                for (b, row) in gb.iter_mut().zip(gy_t.chunks_exact(positions)) {
+                gb.par_iter_mut().zip(gy_t.par_chunks(positions)).for_each(|(b, row)| {
                     *b += row.iter().map(|&v| v as f64).sum::<f64>() as f32;
-                }
+                });
             }
         });
         timed(Phase::ConvBackwardInput, || {
@@ -207,13 +219,9 @@ fn backward_lowered(
             )
         });
         timed(Phase::ConvBackwardCol2im, || {
-            last.fill(0.0);
-            row2im_add(rows, g, &lo.taps, count, last);
-            let gx_group = &mut gx_group[..count * img_in];
-            transpose_channels(last, g, count, gx_group, false);
-            for (d, s) in gx[first * img_in..][..count * img_in].iter_mut().zip(gx_group.iter()) {
-                *d += s;
-            }
+            let gx_last = &mut gx_last[..count * img_in];
+            row2im(rows, g, &lo.taps, count, gx_last);
+            add_channels_first(gx_last, g, count, &mut gx[first * img_in..]);
         });
     }
     add_taps_to_weights(&gw_taps, g, &lo.taps, gw);
@@ -231,13 +239,15 @@ impl Conv2dKernel for Cpu {
         let lowering = Lowering::new(&read(weight), &g);
         let bs = bias.map(read);
         let mut ys = vec![0.0f32; g.output_len()];
-        if let Some(lo) = &lowering {
-            forward_lowered(&xs, lo, bs.as_deref(), &mut ys);
-        }
+        // The backward pass reads the input channels-last, as the forward pass made it.
+        let x_last = lowering.as_ref().map(|lo| lo.channels_last(&xs));
         drop(xs);
+        if let (Some(lo), Some(x_last)) = (&lowering, &x_last) {
+            forward_lowered(x_last, lo, bs.as_deref(), &mut ys);
+        }
         let y = x.device().try_tensor_from_vec(ys, y_shape)?;
         if T::OWNS_TAPE {
-            let (y_ghost, w_ghost) = (y.ghost(), weight.ghost());
+            let (x_ghost, y_ghost, w_ghost) = (x.ghost(), y.ghost(), weight.ghost());
             let b_ghost = bias.map(|b| b.ghost());
             tape.add_backward_op(move |grads| {
                 let gy = take(grads.get_or_alloc_mut(&y_ghost)?);
@@ -246,10 +256,9 @@ impl Conv2dKernel for Cpu {
                     Some(b) => Some(take(grads.get_or_alloc_mut(b)?)),
                     None => None,
                 };
-                let xs = read_scratch(&x);
-                let gx = grads.get_or_alloc_mut(&x)?;
-                if let Some(lo) = &lowering {
-                    backward_lowered(&xs, lo, &gy, gx, &mut gw, gb.as_deref_mut());
+                let gx = grads.get_or_alloc_mut(&x_ghost)?;
+                if let (Some(lo), Some(x_last)) = (&lowering, &x_last) {
+                    backward_lowered(x_last, lo, &gy, gx, &mut gw, gb.as_deref_mut());
                 }
                 restore(grads.get_or_alloc_mut(&w_ghost)?, gw);
                 if let (Some(b), Some(data)) = (&b_ghost, gb) {

@@ -49,17 +49,11 @@ impl Taps {
     }
 }
 
-/// (N, C, H·W) → (N, H·W, C), or back with `channels_last = false`.
+/// (N, C, H·W) → (N, H·W, C), images in parallel.
 ///
 /// # Shapes
 /// `src` and `dst`: `count` images of C × H·W values.
-pub(crate) fn transpose_channels(
-    src: &[f32],
-    g: &Geometry2d,
-    count: usize,
-    dst: &mut [f32],
-    channels_last: bool,
-) {
+pub(crate) fn to_channels_last(src: &[f32], g: &Geometry2d, count: usize, dst: &mut [f32]) {
     let (c, plane) = (g.in_channels, g.in_plane());
     if c == 0 || plane == 0 {
         return;
@@ -67,17 +61,31 @@ pub(crate) fn transpose_channels(
     let image = c * plane;
     dst[..count * image].par_chunks_mut(image).zip(src[..count * image].par_chunks(image)).for_each(
         |(d, s)| {
-            if channels_last {
-                for (p, row) in d.chunks_exact_mut(c).enumerate() {
-                    for (ch, v) in row.iter_mut().enumerate() {
-                        *v = s[ch * plane + p];
-                    }
+            for (p, row) in d.chunks_exact_mut(c).enumerate() {
+                for (ch, v) in row.iter_mut().enumerate() {
+                    *v = s[ch * plane + p];
                 }
-            } else {
-                for (ch, out) in d.chunks_exact_mut(plane).enumerate() {
-                    for (p, v) in out.iter_mut().enumerate() {
-                        *v = s[p * c + ch];
-                    }
+            }
+        },
+    );
+}
+
+/// `dst += src` with `src` channels-last and `dst` channels-first: (N, H·W, C) added onto
+/// (N, C, H·W), images in parallel.
+///
+/// # Shapes
+/// `src` and `dst`: `count` images of C × H·W values.
+pub(crate) fn add_channels_first(src: &[f32], g: &Geometry2d, count: usize, dst: &mut [f32]) {
+    let (c, plane) = (g.in_channels, g.in_plane());
+    if c == 0 || plane == 0 {
+        return;
+    }
+    let image = c * plane;
+    dst[..count * image].par_chunks_mut(image).zip(src[..count * image].par_chunks(image)).for_each(
+        |(d, s)| {
+            for (ch, out) in d.chunks_exact_mut(plane).enumerate() {
+                for (p, v) in out.iter_mut().enumerate() {
+                    *v += s[p * c + ch];
                 }
             }
         },
@@ -121,21 +129,26 @@ pub(crate) fn im2row(x_last: &[f32], g: &Geometry2d, taps: &Taps, count: usize, 
     });
 }
 
-/// Adds the patch gradients in `rows` (laid out as [`im2row`] writes them) back onto the
-/// channels-last input gradient `gx_last`, summing where windows overlap.
+/// Writes the channels-last input gradient `gx_last` from the patch gradients in `rows`
+/// (laid out as [`im2row`] writes them), summing where windows overlap.
 ///
 /// # Shapes
 /// `rows`: (count·OH·OW, K'·K'·C), `gx_last`: (count, H, W, C).
-pub(crate) fn row2im_add(rows: &[f32], g: &Geometry2d, taps: &Taps, count: usize, gx_last: &mut [f32]) {
+pub(crate) fn row2im(rows: &[f32], g: &Geometry2d, taps: &Taps, count: usize, gx_last: &mut [f32]) {
     let (c, ow, w) = (g.in_channels, g.out_width, g.width);
     let (len, kc) = (taps.len(), taps.width() * g.in_channels);
     let line = w * c;
-    if line == 0 || len == 0 || g.out_plane() == 0 {
+    if line == 0 {
+        return;
+    }
+    if len == 0 || g.out_plane() == 0 {
+        gx_last[..count * g.height * line].fill(0.0);
         return;
     }
     // Each input row (n, r) gathers from the output rows whose window covers it.
     gx_last[..count * g.height * line].par_chunks_mut(line).enumerate().for_each(|(nr, dst)| {
         let (n, r) = (nr / g.height, nr % g.height);
+        dst.fill(0.0);
         for u in taps.u.0..taps.u.1 {
             // Output row i reads input row r through tap u when i·S + u − P = r.
             let Some(top) = (r + g.padding).checked_sub(u) else { continue };
@@ -215,14 +228,27 @@ mod tests {
     }
 
     #[test]
+    fn row2im_overwrites_and_sums_overlapping_windows() {
+        // A 3x3 kernel, padding 1, on a 3x3 image: with every patch gradient 1, each pixel
+        // receives one per window that covers it (4 at the corners, 9 at the centre).
+        let g = Geometry2d::new([1, 1, 3, 3], 1, [3, 1, 1]);
+        let taps = Taps::new(&g);
+        let rows = vec![1.0; 9 * 9];
+        let mut gx = vec![f32::NAN; 9];
+        row2im(&rows, &g, &taps, 1, &mut gx);
+        assert_eq!(gx, [4.0, 6.0, 4.0, 6.0, 9.0, 6.0, 4.0, 6.0, 4.0]);
+    }
+
+    #[test]
     fn transposes_and_reorders_round_trip() {
         let g = Geometry2d::new([2, 3, 2, 2], 4, [3, 1, 1]);
         let x: Vec<f32> = (0..24).map(|v| v as f32).collect();
         let (mut last, mut back) = (vec![0.0; 24], vec![0.0; 24]);
-        transpose_channels(&x, &g, 2, &mut last, true);
+        to_channels_last(&x, &g, 2, &mut last);
         assert_eq!(&last[..6], &[0.0, 4.0, 8.0, 1.0, 5.0, 9.0]);
-        transpose_channels(&last, &g, 2, &mut back, false);
-        assert_eq!(back, x);
+        back.fill(1.0);
+        add_channels_first(&last, &g, 2, &mut back);
+        assert_eq!(back, x.iter().map(|v| v + 1.0).collect::<Vec<_>>());
         let w: Vec<f32> = (0..4 * 27).map(|v| v as f32).collect();
         let taps = Taps::new(&g);
         let wl = weights_to_taps(&w, &g, &taps);
