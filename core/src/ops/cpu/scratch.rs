@@ -12,8 +12,10 @@ pub(crate) struct Pool {
     limit: usize,
 }
 
-/// The kernels' pool (a convolution's backward pass holds five buffers at once).
-static KERNELS: Pool = Pool::new(8);
+/// The kernels' pool. A training step returns one buffer per convolution (its input kept
+/// channels-last from the forward pass to the backward pass) and the next step takes them
+/// again; a convolution's backward pass holds four more at once.
+static KERNELS: Pool = Pool::new(64);
 
 /// A buffer of `len` floats lent by a [`Pool`], with unspecified contents.
 pub(crate) struct Scratch {
