@@ -1,6 +1,6 @@
-//! dfdx's `Cuda` device (cudarc): this crate's conv, pool and batch-norm ops on it through the
-//! device-generic path, the trainer's device, and what the GPU is (name, memory) for the front
-//! ends. Built with the `cuda` feature; `ci-check` type-checks it without a CUDA toolkit.
+//! dfdx's `Cuda` device (cudarc): this crate's conv, pool, batch-norm and join ops on it
+//! through the device-generic path, the trainer's device, and what the GPU is (name, memory)
+//! for the front ends. Built with the `cuda` feature; `ci-check` type-checks it without a CUDA toolkit.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -9,7 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use cudarc::driver::{result, sys};
 use dfdx::prelude::*;
 
-use crate::ops::{BatchNormKernel, Conv2dKernel, MaxPool2dKernel};
+use crate::ops::{BatchNormKernel, Conv2dKernel, JoinKernel, MaxPool2dKernel};
 use crate::train::{DeviceInfo, TrainDevice};
 use crate::Error;
 
@@ -17,6 +17,7 @@ use crate::Error;
 impl Conv2dKernel for Cuda {}
 impl MaxPool2dKernel for Cuda {}
 impl BatchNormKernel for Cuda {}
+impl JoinKernel for Cuda {}
 
 fn no_gpu(reason: impl core::fmt::Display) -> Error {
     Error::Device { reason: format!("no usable CUDA GPU ({reason}); use --device cpu") }

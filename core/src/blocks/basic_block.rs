@@ -5,7 +5,9 @@ use alloc::format;
 use alloc::string::String;
 use core::marker::PhantomData;
 
-use dfdx::nn::builders::{GeneralizedResidual, ReLU};
+use dfdx::nn::builders::ReLU;
+
+use crate::nn::builders::Join;
 
 use super::block::build_as_layers;
 use super::{Identity, ResidualBlock, ResidualMain, Shortcut};
@@ -37,7 +39,7 @@ pub type BasicMain<const I: usize, const O: usize, const S: usize> = ResidualMai
 impl<const I: usize, const O: usize, const S: usize, Sc: Shortcut<I, O, S>> ResidualBlock
     for BasicBlock<I, O, S, Sc>
 {
-    type Layers = (GeneralizedResidual<BasicMain<I, O, S>, Sc::Builder>, ReLU);
+    type Layers = (Join<BasicMain<I, O, S>, Sc::Builder>, ReLU);
 
     fn describe() -> String {
         format!("basic block {I}->{O}, stride {S}, {}", Sc::DESCRIPTION)

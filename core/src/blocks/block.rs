@@ -1,5 +1,5 @@
 //! What every residual block type has in common: it stands for a composition of layers
-//! (dfdx tuples and `GeneralizedResidual`), which it builds into and which gives its shape
+//! (dfdx tuples and [`crate::nn::Join`]), which it builds into and which gives its shape
 //! rules; the block type itself keeps error messages and outlines readable.
 
 use alloc::string::String;

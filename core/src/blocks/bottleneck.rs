@@ -6,7 +6,9 @@ use alloc::format;
 use alloc::string::String;
 use core::marker::PhantomData;
 
-use dfdx::nn::builders::{GeneralizedResidual, ReLU};
+use dfdx::nn::builders::ReLU;
+
+use crate::nn::builders::Join;
 
 use super::block::build_as_layers;
 use super::{BottleneckPath, Identity, ResidualBlock, Shortcut};
@@ -47,7 +49,7 @@ pub type BottleneckMain<const I: usize, const MID: usize, const O: usize, const 
 impl<const I: usize, const MID: usize, const O: usize, const S: usize, Sc: Shortcut<I, O, S>> ResidualBlock
     for Bottleneck<I, MID, O, S, Sc>
 {
-    type Layers = (GeneralizedResidual<BottleneckMain<I, MID, O, S>, Sc::Builder>, ReLU);
+    type Layers = (Join<BottleneckMain<I, MID, O, S>, Sc::Builder>, ReLU);
 
     fn describe() -> String {
         format!("bottleneck {I}->{MID}->{O}, stride {S}, {}", Sc::DESCRIPTION)

@@ -2,8 +2,9 @@
 //! paper's bottleneck ([`ResidualBottleneck`]), torchvision's [`BasicBlock`] and
 //! [`Bottleneck`], and the pre-activation blocks ([`PreActResidual`], [`PreActBottleneck`]);
 //! shortcuts [`Identity`], [`Conv1x1`] (the chapter's) and [`Projection`] (torchvision's).
-//! The two branches are joined by dfdx's `GeneralizedResidual`, whose sum only type-checks
-//! when both branches produce the same shape type, and each block requires
+//! The two branches are joined by [`crate::nn::Join`] (dfdx's `GeneralizedResidual` with a
+//! faster CPU backward), whose sum only type-checks when both branches produce the same
+//! shape type, and each block requires
 //! `Sc: Shortcut<I, O, S>`, so a channel or stride mismatch is a compile error. [`Plain`] is
 //! the chapter's block with the shortcut taken away: the paper's "plain" baseline.
 

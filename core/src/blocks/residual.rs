@@ -6,7 +6,9 @@ use alloc::format;
 use alloc::string::String;
 use core::marker::PhantomData;
 
-use dfdx::nn::builders::{GeneralizedResidual, ReLU};
+use dfdx::nn::builders::ReLU;
+
+use crate::nn::builders::Join;
 
 use super::block::build_as_layers;
 use super::{Identity, ResidualBlock, Shortcut};
@@ -45,7 +47,7 @@ pub type ResidualMain<const I: usize, const O: usize, const S: usize, B = Biased
 impl<const I: usize, const O: usize, const S: usize, Sc: Shortcut<I, O, S>> ResidualBlock
     for Residual<I, O, S, Sc>
 {
-    type Layers = (GeneralizedResidual<ResidualMain<I, O, S>, Sc::Builder>, ReLU);
+    type Layers = (Join<ResidualMain<I, O, S>, Sc::Builder>, ReLU);
 
     fn describe() -> String {
         format!("residual {I}->{O}, stride {S}, {}", Sc::DESCRIPTION)

@@ -6,7 +6,9 @@ use alloc::format;
 use alloc::string::String;
 use core::marker::PhantomData;
 
-use dfdx::nn::builders::{GeneralizedResidual, ReLU};
+use dfdx::nn::builders::ReLU;
+
+use crate::nn::builders::Join;
 
 use super::block::build_as_layers;
 use super::{Identity, ResidualBlock, Shortcut};
@@ -60,7 +62,7 @@ pub type ResidualBottleneckMain<const I: usize, const MID: usize, const O: usize
 impl<const I: usize, const MID: usize, const O: usize, const S: usize, Sc: Shortcut<I, O, S>> ResidualBlock
     for ResidualBottleneck<I, MID, O, S, Sc>
 {
-    type Layers = (GeneralizedResidual<ResidualBottleneckMain<I, MID, O, S>, Sc::Builder>, ReLU);
+    type Layers = (Join<ResidualBottleneckMain<I, MID, O, S>, Sc::Builder>, ReLU);
 
     fn describe() -> String {
         format!("residual bottleneck {I}->{MID}->{O}, stride {S}, {}", Sc::DESCRIPTION)

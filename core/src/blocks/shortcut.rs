@@ -1,7 +1,7 @@
 //! The shortcut (skip) branch of a residual block: the identity, the chapter's 1×1
 //! convolution (`use_1x1conv=True`), or torchvision's projection (1×1 conv + batch norm).
 
-use dfdx::nn::builders::GeneralizedResidual;
+use crate::nn::builders::Join;
 use dfdx::nn::modules::*;
 use dfdx::prelude::*;
 
@@ -66,18 +66,18 @@ pub trait Shortcut<const I: usize, const O: usize, const S: usize> {
 
 impl<const C: usize> Shortcut<C, C, 1> for Identity {
     type Builder = Identity;
-    type PreActivated<Pre, Main> = GeneralizedResidual<(Pre, Main), Identity>;
+    type PreActivated<Pre, Main> = Join<(Pre, Main), Identity>;
     const DESCRIPTION: &'static str = "identity shortcut";
 }
 
 impl<const I: usize, const O: usize, const S: usize> Shortcut<I, O, S> for Conv1x1 {
     type Builder = Conv2D<I, O, 1, S, 0>;
-    type PreActivated<Pre, Main> = (Pre, GeneralizedResidual<Main, Self::Builder>);
+    type PreActivated<Pre, Main> = (Pre, Join<Main, Self::Builder>);
     const DESCRIPTION: &'static str = "1x1 conv shortcut";
 }
 
 impl<const I: usize, const O: usize, const S: usize> Shortcut<I, O, S> for Projection {
     type Builder = (Conv2D<I, O, 1, S, 0, NoBias>, BatchNorm2D<O>);
-    type PreActivated<Pre, Main> = (Pre, GeneralizedResidual<Main, Self::Builder>);
+    type PreActivated<Pre, Main> = (Pre, Join<Main, Self::Builder>);
     const DESCRIPTION: &'static str = "projection shortcut";
 }

@@ -7,7 +7,9 @@ use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use dfdx::nn::builders::{GeneralizedResidual, Linear, ReLU};
+use dfdx::nn::builders::{Linear, ReLU};
+
+use crate::nn::Join;
 
 use super::kernels::Epilogue;
 use super::program::Op;
@@ -90,7 +92,7 @@ impl<const I: usize, const O: usize> Infer for Linear<I, O> {
     }
 }
 
-impl<F: Infer, R: Infer> Infer for GeneralizedResidual<F, R> {
+impl<F: Infer, R: Infer> Infer for Join<F, R> {
     fn ops<'a>(path: &str, weights: &mut Weights<'a>, out: &mut Vec<Op<'a>>) -> Result<(), Error> {
         let (mut main, mut shortcut) = (Vec::new(), Vec::new());
         F::ops(&child(path, "f"), weights, &mut main)?;

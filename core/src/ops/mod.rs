@@ -1,4 +1,5 @@
-//! Convolution and max-pooling as differentiable ops on dfdx tensors.
+//! Convolution, max-pooling, batch norm and the residual join as differentiable ops on dfdx
+//! tensors.
 //!
 //! dfdx 0.13 compiles its own `conv2d`/`pool2d` only on a nightly compiler; these run on
 //! stable. Each op has two implementations that tests hold to the same [`reference`]:
@@ -12,6 +13,7 @@ mod conv2d;
 pub mod cpu;
 pub mod generic;
 mod geometry;
+mod join;
 mod max_pool2d;
 pub mod reference;
 #[cfg(all(test, feature = "std"))]
@@ -20,4 +22,5 @@ pub(crate) mod test_support;
 pub use batch_norm::{BatchNormKernel, NormGeometry, NormParams};
 pub use conv2d::{conv2d, Conv2dKernel};
 pub use geometry::Geometry2d;
+pub use join::JoinKernel;
 pub use max_pool2d::{max_pool2d, MaxPool2dKernel};

@@ -3,7 +3,9 @@
 
 use alloc::vec::Vec;
 
-use dfdx::nn::modules::{GeneralizedResidual, Linear, ReLU};
+use dfdx::nn::modules::{Linear, ReLU};
+
+use crate::nn::Join;
 use dfdx::nn::{Module, NumParams, TensorCollection};
 use dfdx::prelude::*;
 
@@ -74,7 +76,7 @@ impl SingleRow for ReLU {}
 impl SingleRow for Identity {}
 impl SingleRow for GlobalAvgPool2D {}
 impl SingleRow for Flatten2D {}
-impl<F, R> SingleRow for GeneralizedResidual<F, R> {}
+impl<F, R> SingleRow for Join<F, R> {}
 impl<F, R, const N: usize> SingleRow for StageModule<F, R, N> {}
 
 impl<B, H, W, D, T, const C: usize, const CLASSES: usize> LayerRows<Tensor<(B, Const<C>, H, W), f32, D, T>>

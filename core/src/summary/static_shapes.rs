@@ -3,7 +3,9 @@
 
 use alloc::vec::Vec;
 
-use dfdx::nn::builders::{GeneralizedResidual, Linear, ReLU};
+use dfdx::nn::builders::{Linear, ReLU};
+
+use crate::nn::Join;
 
 use alloc::format;
 use alloc::string::String;
@@ -214,7 +216,7 @@ impl<const I: usize, const O: usize> LayerShape for Linear<I, O> {
     }
 }
 
-impl<F: LayerShape, R: LayerShape> LayerShape for GeneralizedResidual<F, R> {
+impl<F: LayerShape, R: LayerShape> LayerShape for Join<F, R> {
     const PARAMS: usize = F::PARAMS + R::PARAMS;
     const LABEL: Label = Label::Layer("residual");
     const GROUP: bool = true;
@@ -509,7 +511,7 @@ mod tests {
         );
         let e = ResNet18::<1, 10>::table(d(&[1, 224, 224])).unwrap_err();
         assert_eq!(msg(e), "conv2d takes a rank-4 input, got rank 3");
-        let e = GeneralizedResidual::<Conv2D<3, 3, 3, 2, 1>, Identity>::trace(d(&[1, 3, 8, 8])).unwrap_err();
+        let e = Join::<Conv2D<3, 3, 3, 2, 1>, Identity>::trace(d(&[1, 3, 8, 8])).unwrap_err();
         assert_eq!(
             msg(e),
             "residual branches disagree: main path gives [1, 3, 4, 4], shortcut gives [1, 3, 8, 8]"

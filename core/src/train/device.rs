@@ -5,7 +5,7 @@ use alloc::string::String;
 use dfdx::prelude::*;
 use dfdx::tensor::Synchronize;
 
-use crate::ops::{BatchNormKernel, Conv2dKernel, MaxPool2dKernel};
+use crate::ops::{BatchNormKernel, Conv2dKernel, JoinKernel, MaxPool2dKernel};
 use crate::Error;
 
 /// A GPU's name and memory.
@@ -24,7 +24,7 @@ pub struct DeviceInfo {
 /// faults of fresh ones (a fifth of a step on CPU). [`TrainDevice::step_done`] empties the
 /// cache after each step, so memory does not grow.
 pub trait TrainDevice:
-    Conv2dKernel + MaxPool2dKernel + BatchNormKernel + Cache + Synchronize + Clone + 'static
+    Conv2dKernel + MaxPool2dKernel + BatchNormKernel + JoinKernel + Cache + Synchronize + Clone + 'static
 where
     Error: From<Self::Err>,
 {

@@ -6,6 +6,7 @@ pub mod batch_norm;
 pub mod conv2d;
 pub(crate) mod gemm;
 pub(crate) mod im2col;
+pub mod join;
 pub mod max_pool2d;
 pub mod profile;
 pub(crate) mod scratch;
