@@ -1,5 +1,11 @@
 //! A bounds-checked wrapper over the `gemm` crate (the same kernel dfdx's CPU matmul uses).
 
+use alloc::vec::Vec;
+
+use rayon::prelude::*;
+
+use super::scratch::Scratch;
+
 /// A read-only matrix view: element (r, c) is `data[r * row_stride + c * col_stride]`.
 #[derive(Clone, Copy)]
 pub(crate) struct MatRef<'a> {
@@ -27,7 +33,10 @@ impl<'a> MatRef<'a> {
 }
 
 /// `c = a · b` (or `c += a · b` when `accumulate`), with `a`: m × k, `b`: k × n and `c` a
-/// row-major m × n matrix. `parallel` splits the work over rayon's threads.
+/// row-major m × n matrix. `parallel` splits the work over rayon's threads: a tall product
+/// (many rows of `c`, a convolution's forward pass) by blocks of rows, a long one (a large
+/// inner dimension, a convolution's weight gradient) by slices of `k` summed at the end, each
+/// part single-threaded; the `gemm` crate's own threading scales worse on both shapes.
 ///
 /// # Panics
 /// If a view is too short for its shape: a bug in the caller, never a property of user input.
@@ -55,14 +64,100 @@ pub(crate) fn sgemm(
         }
         return;
     }
-    let parallelism = if parallel {
-        gemm::Parallelism::Rayon(rayon::current_num_threads())
+    let threads = if parallel { rayon::current_num_threads() } else { 1 };
+    let c = &mut c[..m * n];
+    if threads > 1 && m >= SPLIT_MIN * threads && m >= n {
+        by_rows([m, k, n], a, b, c, accumulate, 2 * threads);
+    } else if threads > 1 && k >= SPLIT_MIN * threads && k >= 2 * m.max(n) {
+        by_inner([m, k, n], a, b, c, accumulate, threads);
     } else {
-        gemm::Parallelism::None
-    };
-    // SAFETY: `covers` and the length check above prove every element the kernel touches
-    // (rows < m, inner < k, cols < n at the given strides) lies inside its slice; `c` is an
-    // exclusive borrow, so the output aliases neither input.
+        let parallelism =
+            if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
+        kernel([m, k, n], a, b, c, accumulate, parallelism);
+    }
+}
+
+/// The least rows (or inner length) a part of a split product gets.
+const SPLIT_MIN: usize = 256;
+
+/// Rows `first..first + rows` of a matrix view.
+fn row_block<'a>(v: MatRef<'a>, first: usize) -> MatRef<'a> {
+    MatRef { data: &v.data[first * v.row_stride..], ..v }
+}
+
+/// Columns `first..` of a matrix view.
+fn col_block<'a>(v: MatRef<'a>, first: usize) -> MatRef<'a> {
+    MatRef { data: &v.data[first * v.col_stride..], ..v }
+}
+
+/// [`sgemm`] split into `parts` blocks of rows of `a` and `c`, in parallel.
+fn by_rows(
+    [m, k, n]: [usize; 3],
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: &mut [f32],
+    accumulate: bool,
+    parts: usize,
+) {
+    let rows = m.div_ceil(parts);
+    c.par_chunks_mut(rows * n).enumerate().for_each(|(i, c)| {
+        let a = row_block(a, i * rows);
+        kernel([c.len() / n, k, n], a, b, c, accumulate, gemm::Parallelism::None);
+    });
+}
+
+/// [`sgemm`] split into `parts` slices of the inner dimension, in parallel: the first slice
+/// writes `c`, the others their own buffers, added to `c` at the end.
+fn by_inner(
+    [m, k, n]: [usize; 3],
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: &mut [f32],
+    accumulate: bool,
+    parts: usize,
+) {
+    let len = k.div_ceil(parts);
+    let slice = |i: usize| (i * len, len.min(k.saturating_sub(i * len)));
+    let mut partial: Vec<Scratch> = (1..parts).map(|_| Scratch::take(m * n)).collect();
+    rayon::join(
+        || kernel([m, slice(0).1, n], a, b, c, accumulate, gemm::Parallelism::None),
+        || {
+            partial.par_iter_mut().enumerate().for_each(|(i, p)| {
+                let (first, len) = slice(i + 1);
+                kernel(
+                    [m, len, n],
+                    col_block(a, first),
+                    row_block(b, first),
+                    p,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            })
+        },
+    );
+    c.par_chunks_mut(1 << 14).enumerate().for_each(|(i, c)| {
+        for p in &partial {
+            for (c, &v) in c.iter_mut().zip(&p[i << 14..]) {
+                *c += v;
+            }
+        }
+    });
+}
+
+/// The `gemm` crate's kernel on views that [`sgemm`] has checked.
+fn kernel(
+    [m, k, n]: [usize; 3],
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: &mut [f32],
+    accumulate: bool,
+    parallelism: gemm::Parallelism,
+) {
+    debug_assert!(a.covers(m, k) && b.covers(k, n) && c.len() >= m * n);
+    // SAFETY: `sgemm` checked that every element the kernel touches (rows < m, inner < k,
+    // cols < n at the given strides) lies inside its slice, and each split part is a block
+    // of those views with the same strides; `c` is an exclusive borrow, so the output
+    // aliases neither input.
     unsafe {
         gemm::gemm(
             m,
@@ -106,5 +201,39 @@ mod tests {
         let mut d = [0.0; 9];
         sgemm([3, 2, 3], MatRef::transposed(&a, 3), MatRef::rows(&a, 3), &mut d, false, false);
         assert_eq!(d, [17.0, 22.0, 27.0, 22.0, 29.0, 36.0, 27.0, 36.0, 45.0]);
+    }
+
+    /// `a · b` by definition, in f64: `a` is m × k, `b` k × n, both row-major.
+    fn naive([m, k, n]: [usize; 3], a: &[f32], b: &[f32]) -> Vec<f32> {
+        let mut c = alloc::vec![0.0f32; m * n];
+        for r in 0..m {
+            for col in 0..n {
+                c[r * n + col] =
+                    (0..k).map(|i| a[r * k + i] as f64 * b[i * n + col] as f64).sum::<f64>() as f32;
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn products_split_by_rows_and_by_inner_slices_match_the_definition() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        // tall (split by rows), long (split by inner slices, one of them short), and square
+        // (the gemm crate's own threading)
+        for dims in [[1100, 9, 5], [4, 2000, 7], [3, 1537, 2], [300, 300, 300]] {
+            let [m, k, n] = dims;
+            let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919) % 13) as f32 - 6.0).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729) % 11) as f32 * 0.5 - 2.5).collect();
+            let want = naive(dims, &a, &b);
+            let mut c = alloc::vec![f32::NAN; m * n];
+            pool.install(|| sgemm(dims, MatRef::rows(&a, k), MatRef::rows(&b, n), &mut c, false, true));
+            assert_eq!(c, want, "{dims:?}");
+            // accumulating, with `a` given transposed
+            let a_t: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
+            pool.install(|| {
+                sgemm(dims, MatRef::transposed(&a_t, m), MatRef::rows(&b, n), &mut c, true, true)
+            });
+            assert_eq!(c, want.iter().map(|v| 2.0 * v).collect::<Vec<_>>(), "{dims:?} accumulated");
+        }
     }
 }
