@@ -135,13 +135,8 @@ fn by_inner(
             })
         },
     );
-    c.par_chunks_mut(1 << 14).enumerate().for_each(|(i, c)| {
-        for p in &partial {
-            for (c, &v) in c.iter_mut().zip(&p[i << 14..]) {
-                *c += v;
-            }
-        }
-    });
+    let terms: Vec<&[f32]> = partial.iter().map(|p| &p[..]).collect();
+    super::accumulate(c, &terms);
 }
 
 /// The `gemm` crate's kernel on views that [`sgemm`] has checked.

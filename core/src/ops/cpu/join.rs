@@ -2,19 +2,9 @@
 //! output gradient to both branches' gradients in parallel.
 
 use dfdx::prelude::*;
-use rayon::prelude::*;
 
-use super::{restore, take};
+use super::{accumulate, restore, take};
 use crate::ops::JoinKernel;
-
-/// `grad += gy`, in parallel chunks.
-fn accumulate(grad: &mut [f32], gy: &[f32]) {
-    grad.par_chunks_mut(1 << 14).zip(gy.par_chunks(1 << 14)).for_each(|(g, d)| {
-        for (g, &d) in g.iter_mut().zip(d) {
-            *g += d;
-        }
-    });
-}
 
 impl JoinKernel for Cpu {
     fn try_join<S: Shape, T: Tape<f32, Self>>(
@@ -31,8 +21,8 @@ impl JoinKernel for Cpu {
             let (f_ghost, r_ghost, y_ghost) = (f.ghost(), r.ghost(), y.ghost());
             tape.add_backward_op(move |grads| {
                 let gy = take(grads.get_or_alloc_mut(&y_ghost)?);
-                accumulate(grads.get_or_alloc_mut(&f_ghost)?, &gy);
-                accumulate(grads.get_or_alloc_mut(&r_ghost)?, &gy);
+                accumulate(grads.get_or_alloc_mut(&f_ghost)?, &[&gy]);
+                accumulate(grads.get_or_alloc_mut(&r_ghost)?, &[&gy]);
                 restore(grads.get_or_alloc_mut(&y_ghost)?, gy);
                 Ok(())
             });

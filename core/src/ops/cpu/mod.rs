@@ -15,6 +15,7 @@ pub(crate) mod winograd;
 use alloc::vec;
 use alloc::vec::Vec;
 use dfdx::prelude::*;
+use rayon::prelude::*;
 
 use scratch::Scratch;
 
@@ -57,4 +58,16 @@ fn take(buf: &mut <Cpu as Storage<f32>>::Vec) -> Vec<f32> {
 /// Puts a buffer moved out by [`take`] back.
 fn restore(buf: &mut <Cpu as Storage<f32>>::Vec, data: Vec<f32>) {
     **buf = data;
+}
+
+/// `sum += term` for every term, in parallel chunks (each term at least as long as `sum`).
+fn accumulate(sum: &mut [f32], terms: &[&[f32]]) {
+    const CHUNK: usize = 1 << 14;
+    sum.par_chunks_mut(CHUNK).enumerate().for_each(|(i, sum)| {
+        for term in terms {
+            for (s, &t) in sum.iter_mut().zip(&term[i * CHUNK..]) {
+                *s += t;
+            }
+        }
+    });
 }
