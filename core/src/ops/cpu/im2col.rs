@@ -181,15 +181,18 @@ pub(crate) fn row2im(rows: &[f32], g: &Geometry2d, taps: &Taps, count: usize, gx
 /// The weights of the live taps, reordered from (O, C, K, K) to (O, K', K', C), the taps'
 /// order in [`im2row`].
 pub(crate) fn weights_to_taps(w: &[f32], g: &Geometry2d, taps: &Taps) -> Vec<f32> {
-    let (k, c, full) = (g.kernel, g.in_channels, g.patch_len().max(1));
-    let mut out = Vec::with_capacity(g.out_channels * taps.len());
-    for filter in w.chunks_exact(full) {
+    let (k, c, full, len) = (g.kernel, g.in_channels, g.patch_len().max(1), taps.len().max(1));
+    let mut out = vec![0.0f32; g.out_channels * taps.len()];
+    out.par_chunks_exact_mut(len).zip(w.par_chunks_exact(full)).for_each(|(out, filter)| {
+        let mut out = out.iter_mut();
         for u in taps.u.0..taps.u.1 {
             for v in taps.v.0..taps.v.1 {
-                out.extend((0..c).map(|ch| filter[(ch * k + u) * k + v]));
+                for (ch, o) in (0..c).zip(&mut out) {
+                    *o = filter[(ch * k + u) * k + v];
+                }
             }
         }
-    }
+    });
     out
 }
 
@@ -197,17 +200,16 @@ pub(crate) fn weights_to_taps(w: &[f32], g: &Geometry2d, taps: &Taps) -> Vec<f32
 /// onto the full weight gradient (O, C, K, K).
 pub(crate) fn add_taps_to_weights(g_taps: &[f32], g: &Geometry2d, taps: &Taps, gw: &mut [f32]) {
     let (k, c, full, len) = (g.kernel, g.in_channels, g.patch_len().max(1), taps.len().max(1));
-    for (filter, grad) in gw.chunks_exact_mut(full).zip(g_taps.chunks_exact(len)) {
-        let mut at = 0;
+    gw.par_chunks_exact_mut(full).zip(g_taps.par_chunks_exact(len)).for_each(|(filter, grad)| {
+        let mut grad = grad.iter();
         for u in taps.u.0..taps.u.1 {
             for v in taps.v.0..taps.v.1 {
-                for ch in 0..c {
-                    filter[(ch * k + u) * k + v] += grad[at];
-                    at += 1;
+                for (ch, &d) in (0..c).zip(&mut grad) {
+                    filter[(ch * k + u) * k + v] += d;
                 }
             }
         }
-    }
+    });
 }
 
 #[cfg(test)]
