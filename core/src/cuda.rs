@@ -9,7 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use cudarc::driver::{result, sys};
 use dfdx::prelude::*;
 
-use crate::ops::{BatchNormKernel, Conv2dKernel, JoinKernel, MaxPool2dKernel};
+use crate::ops::{BatchNormKernel, Conv2dKernel, JoinKernel, MaxPool2dKernel, ReluKernel};
 use crate::train::{DeviceInfo, TrainDevice};
 use crate::Error;
 
@@ -18,6 +18,7 @@ impl Conv2dKernel for Cuda {}
 impl MaxPool2dKernel for Cuda {}
 impl BatchNormKernel for Cuda {}
 impl JoinKernel for Cuda {}
+impl ReluKernel for Cuda {}
 
 fn no_gpu(reason: impl core::fmt::Display) -> Error {
     Error::Device { reason: format!("no usable CUDA GPU ({reason}); use --device cpu") }

@@ -28,7 +28,9 @@ pub use crate::models::d2l::{
     ResNet8,
 };
 pub use crate::models::{torchvision, FirstResnetBlock, Head, PreActHead, ResnetBlock, Stage, Stem, TvStem};
-pub use crate::nn::builders::{BatchNorm2D, Conv2D, Conv2DNoBias, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+pub use crate::nn::builders::{
+    BatchNorm2D, Conv2D, Conv2DNoBias, Flatten2D, GlobalAvgPool2D, MaxPool2D, ReLU,
+};
 pub use crate::nn::{Biased, NoBias};
 pub use crate::shape::{ChannelsMatch, Half, SpatialMap, Window, WindowOut, Windowed};
 

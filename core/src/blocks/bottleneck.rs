@@ -6,9 +6,7 @@ use alloc::format;
 use alloc::string::String;
 use core::marker::PhantomData;
 
-use dfdx::nn::builders::ReLU;
-
-use crate::nn::builders::Join;
+use crate::nn::builders::{Join, ReLU};
 
 use super::block::build_as_layers;
 use super::{BottleneckPath, Identity, ResidualBlock, Shortcut};

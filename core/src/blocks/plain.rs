@@ -5,11 +5,11 @@
 use alloc::format;
 use alloc::string::String;
 
-use dfdx::nn::builders::ReLU;
 use dfdx::nn::BuildOnDevice;
 use dfdx::tensor_ops::Device;
 
 use super::{ResidualBlock, ResidualMain};
+use crate::nn::builders::ReLU;
 
 /// [`super::Residual`] without the shortcut: `ReLU(BN(conv3x3(ReLU(BN(conv3x3/S(x))))))`.
 /// Stacked into stages like the residual blocks, it makes the paper's plain networks

@@ -6,11 +6,9 @@ use alloc::format;
 use alloc::string::String;
 use core::marker::PhantomData;
 
-use dfdx::nn::builders::ReLU;
-
 use super::block::build_as_layers;
 use super::{Identity, PreActivation, ResidualBlock, Shortcut};
-use crate::nn::builders::{BatchNorm2D, Conv2D};
+use crate::nn::builders::{BatchNorm2D, Conv2D, ReLU};
 
 /// A pre-activation bottleneck: `x + F(x)` with F = conv1x1 to `MID` → BN → ReLU →
 /// conv3x3/S → BN → ReLU → conv1x1 to `O`, after a BN → ReLU pre-activation; a projection

@@ -6,11 +6,9 @@ use alloc::format;
 use alloc::string::String;
 use core::marker::PhantomData;
 
-use dfdx::nn::builders::ReLU;
-
 use super::block::build_as_layers;
 use super::{Identity, ResidualBlock, Shortcut};
-use crate::nn::builders::{BatchNorm2D, Conv2D};
+use crate::nn::builders::{BatchNorm2D, Conv2D, ReLU};
 
 /// A pre-activation residual block: `x + F(x)` with
 /// `F = conv3x3(ReLU(BN(conv3x3/S(ReLU(BN(x))))))`. An identity shortcut adds `x` itself; a

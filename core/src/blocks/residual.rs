@@ -6,13 +6,11 @@ use alloc::format;
 use alloc::string::String;
 use core::marker::PhantomData;
 
-use dfdx::nn::builders::ReLU;
-
 use crate::nn::builders::Join;
 
 use super::block::build_as_layers;
 use super::{Identity, ResidualBlock, Shortcut};
-use crate::nn::builders::{BatchNorm2D, Conv2D};
+use crate::nn::builders::{BatchNorm2D, Conv2D, ReLU};
 use crate::nn::Biased;
 
 /// The residual block of d2l's ResNet chapter, as a type:

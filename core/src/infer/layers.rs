@@ -7,7 +7,7 @@ use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use dfdx::nn::builders::{Linear, ReLU};
+use dfdx::nn::builders::Linear;
 
 use crate::nn::Join;
 
@@ -16,7 +16,7 @@ use super::program::Op;
 use super::weights::{child, Weights};
 use crate::blocks::{Identity, ResidualBlock};
 use crate::models::{Head, PreActHead, Stage};
-use crate::nn::builders::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+use crate::nn::builders::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D, ReLU};
 use crate::nn::ConvBias;
 use crate::Error;
 

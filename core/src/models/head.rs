@@ -7,6 +7,7 @@ use dfdx::prelude::*;
 
 use crate::nn::modules::BatchNorm2D;
 use crate::nn::{Flatten2D, GlobalAvgPool2D};
+use crate::ops::ReluKernel;
 
 /// The head from `C` feature channels to `CLASSES` logits (a builder).
 ///
@@ -104,7 +105,7 @@ macro_rules! preact_head_forward {
             B: Dim,
             H: Dim,
             W: Dim,
-            D: Device<f32>,
+            D: ReluKernel,
             T: Tape<f32, D>,
             BatchNorm2D<C, f32, D>: $trait<
                 Tensor<(B, Const<C>, H, W), f32, D, T>,
@@ -116,7 +117,7 @@ macro_rules! preact_head_forward {
             type Error = D::Err;
 
             fn $forward(&$($mut)? self, x: Tensor<(B, Const<C>, H, W), f32, D, T>) -> Result<Self::Output, D::Err> {
-                self.head.try_forward(self.bn.$forward(x)?.try_relu()?)
+                self.head.try_forward(D::try_relu_op(self.bn.$forward(x)?)?)
             }
         }
     };

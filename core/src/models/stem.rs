@@ -2,9 +2,7 @@
 //! `bn1`, `relu`, `maxpool`): 7×7 conv to 64 channels with stride 2 and padding 3, batch
 //! norm, ReLU, 3×3 max-pool with stride 2 and padding 1; and ResNet-8's small stem.
 
-use dfdx::nn::builders::ReLU;
-
-use crate::nn::builders::{BatchNorm2D, Conv2D, MaxPool2D};
+use crate::nn::builders::{BatchNorm2D, Conv2D, MaxPool2D, ReLU};
 use crate::nn::{Biased, NoBias};
 
 /// The chapter's `b1`, for `IN` input channels (its convolution has a bias unless `B` is

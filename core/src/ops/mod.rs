@@ -1,4 +1,4 @@
-//! Convolution, max-pooling, batch norm and the residual join as differentiable ops on dfdx
+//! Convolution, max-pooling, batch norm, ReLU and the residual join as differentiable ops on dfdx
 //! tensors.
 //!
 //! dfdx 0.13 compiles its own `conv2d`/`pool2d` only on a nightly compiler; these run on
@@ -16,6 +16,7 @@ mod geometry;
 mod join;
 mod max_pool2d;
 pub mod reference;
+mod relu;
 #[cfg(all(test, feature = "std"))]
 pub(crate) mod test_support;
 
@@ -24,3 +25,4 @@ pub use conv2d::{conv2d, Conv2dKernel};
 pub use geometry::Geometry2d;
 pub use join::JoinKernel;
 pub use max_pool2d::{max_pool2d, MaxPool2dKernel};
+pub use relu::ReluKernel;

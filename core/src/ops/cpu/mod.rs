@@ -9,6 +9,7 @@ pub(crate) mod im2col;
 pub mod join;
 pub mod max_pool2d;
 pub mod profile;
+pub mod relu;
 pub(crate) mod scratch;
 pub(crate) mod winograd;
 
@@ -36,6 +37,14 @@ fn read_scratch<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Scratch {
         t.copy_into(&mut data);
         data
     })
+}
+
+/// A zeroed buffer of `len` floats for an op's output, from dfdx's buffer cache when it is
+/// on: within a training step that is a buffer the step has freed, whose pages are mapped
+/// (a new one page-faults on every first write, which costs more than dfdx's zeroing).
+fn output(dev: &Cpu, len: usize) -> Result<Vec<f32>, CpuError> {
+    let mut buf = dev.try_alloc_len(len)?;
+    Ok(take(&mut buf))
 }
 
 /// Splits an op's input from its tape, contiguous (a no-op when it already is; otherwise a
