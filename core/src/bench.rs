@@ -6,12 +6,13 @@ use std::time::{Duration, Instant};
 
 use dfdx::prelude::*;
 
-use crate::checkpoint::Header;
+use crate::checkpoint::{load_named, named_tensors, Header};
 use crate::infer::Compiled;
 use crate::models::{Arch, Flavor, ModelName, ResNet18};
 use crate::ops::cpu::profile::{self, Phase};
+use crate::program::TrainProgram;
 use crate::train::loss::{cross_entropy, one_hot};
-use crate::train::{SgdSettings, TorchSgd, TrainDevice};
+use crate::train::{Engine, SgdSettings, TorchSgd, TrainDevice};
 use crate::Error;
 
 /// What one speed run measured.
@@ -26,6 +27,8 @@ pub struct Speed {
     pub step_seconds: f64,
     /// Seconds per training step in each phase of the CPU kernels (when profiled).
     pub phases: Vec<(Phase, f64)>,
+    /// What the training steps ran on.
+    pub engine: Engine,
 }
 
 type Model<D> = crate::prelude::Built<ResNet18<1, 10>, D>;
@@ -43,6 +46,9 @@ where
     grads: Option<Gradients<f32, D>>,
     /// The compiled model and the batch on the host, once inference is prepared.
     compiled: Option<(Compiled, Vec<f32>)>,
+    /// With [`Engine::Program`] on the CPU: the training program, the batch on the host and
+    /// its labels.
+    program: Option<(TrainProgram, Vec<f32>, Vec<usize>)>,
 }
 
 impl<D: TrainDevice> Workload<D>
@@ -51,7 +57,7 @@ where
 {
     /// A model (PyTorch's default initialisation, seed 0) and a random `batch`×1×`res`×`res`
     /// batch with labels.
-    pub fn new(res: usize, batch: usize) -> Result<Self, Error> {
+    pub fn new(res: usize, batch: usize, engine: Engine) -> Result<Self, Error> {
         let dev = D::create(0)?;
         let model = ResNet18::<1, 10>::try_build_on_device(&dev)?;
         let x = dev.try_sample_like(&(batch, Const, res, res), rand_distr::Standard)?;
@@ -59,11 +65,31 @@ where
         let y = one_hot::<10, _>(&dev, &labels)?;
         let grads = Some(model.try_alloc_grads()?);
         let sgd = TorchSgd::new(SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 });
-        Ok(Self { dev, model, sgd, x, y, grads, compiled: None })
+        let program = if engine == Engine::Program && D::COMPILED_INFERENCE {
+            let mut p = TrainProgram::compile::<ResNet18<1, 10>>([1, res, res])?;
+            p.load(&named_tensors(&model)?, "model")?;
+            Some((p, x.as_vec(), labels))
+        } else {
+            None
+        };
+        Ok(Self { dev, model, sgd, x, y, grads, compiled: None, program })
+    }
+
+    /// The engine the training steps run on (the program only on the CPU).
+    pub fn engine(&self) -> Engine {
+        if self.program.is_some() {
+            Engine::Program
+        } else {
+            Engine::Tape
+        }
     }
 
     /// One SGD step (lr 0.05) on the batch: forward, cross-entropy, backward, update.
     pub fn train_step(&mut self) -> Result<(), Error> {
+        if let Some((program, x, labels)) = &mut self.program {
+            program.step(x, labels, 0.05, &self.sgd.settings)?;
+            return Ok(());
+        }
         let g = self.grads.take().map_or_else(|| self.model.try_alloc_grads(), Ok)?;
         let loss = cross_entropy(self.model.try_forward_mut(self.x.clone().traced(g))?, self.y.clone())?;
         let mut g = loss.try_backward()?;
@@ -79,6 +105,9 @@ where
     /// [`TrainDevice::COMPILED_INFERENCE`], the model compiled for the batch's image size
     /// (batch norms folded, weights in the taps' order) and the batch copied to the host.
     pub fn prepare_inference(&mut self) -> Result<(), Error> {
+        if let Some((program, _, _)) = &self.program {
+            load_named(&mut self.model, &program.tensors(), "program")?;
+        }
         if D::COMPILED_INFERENCE {
             let [_, c, h, w] = self.x.shape().concrete();
             let header = Header::weights(ModelName::new(Arch::ResNet18, Flavor::D2l)?, c, 10);
@@ -105,17 +134,19 @@ where
 
 /// Times `steps` training steps and `steps` inference passes on random `batch`×1×`res`×`res`
 /// images on device `D` after two warm-up steps; with `profile`, also where the step's time
-/// goes (CPU kernels only).
+/// goes (CPU kernels only). `engine` says how training steps run (the program only on the
+/// CPU; elsewhere the tape).
 pub fn speed<D: TrainDevice>(
     res: usize,
     batch: usize,
     steps: usize,
     profile_phases: bool,
+    engine: Engine,
 ) -> Result<Speed, Error>
 where
     Error: From<D::Err>,
 {
-    let mut w = Workload::<D>::new(res, batch)?;
+    let mut w = Workload::<D>::new(res, batch, engine)?;
     for _ in 0..2 {
         w.train_step()?;
     }
@@ -148,5 +179,6 @@ where
         infer_img_per_s: images / infer.as_secs_f64(),
         step_seconds: per_step(train),
         phases,
+        engine: w.engine(),
     })
 }

@@ -12,6 +12,8 @@
 //!   [`models`]: `ResNet18`.
 //! - [`summary`]: the layer shape table, from the types alone or from a real forward pass.
 //! - [`infer`]: evaluation without `std`, from a checkpoint's or weights file's bytes.
+//! - [`program`] (std): a model type compiled into a training program that owns its
+//!   buffers, the fast way to train on the CPU.
 //!
 //! Without its default `std` feature the crate is `#![no_std]` + `alloc`.
 //!
@@ -47,6 +49,8 @@ pub mod models;
 pub mod nn;
 pub mod ops;
 pub mod prelude;
+#[cfg(feature = "std")]
+pub mod program;
 pub mod run;
 pub mod shape;
 pub mod summary;

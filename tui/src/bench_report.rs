@@ -22,7 +22,7 @@ pub fn run(args: &BenchArgs) -> Result<String, Failure> {
             .map_err(|e| Failure::Usage(format!("cannot set --threads: {e}")))?;
     }
     let device = resolve(args.device).map_err(Failure::Usage)?;
-    let speed = on_device!(device, D => resnet_core::bench::speed::<D>(args.res, args.batch, args.steps, args.profile))
+    let speed = on_device!(device, D => resnet_core::bench::speed::<D>(args.res, args.batch, args.steps, args.profile, args.engine))
         .map_err(|e| Failure::Training(e.to_string()))?;
     let gpu = gpu_json(device);
     let round = |v: f64| (v * 10.0).round() / 10.0;
@@ -31,6 +31,7 @@ pub fn run(args: &BenchArgs) -> Result<String, Failure> {
         "res": args.res,
         "batch": args.batch,
         "threads": rayon::current_num_threads(),
+        "engine": speed.engine.as_str(),
         "train_img_per_s": round(speed.train_img_per_s),
         "infer_img_per_s": round(speed.infer_img_per_s),
         "peak_rss_mb": peak_bytes().map(|b| round(b as f64 / (1 << 20) as f64)),
@@ -47,10 +48,12 @@ pub fn run(args: &BenchArgs) -> Result<String, Failure> {
             );
         }
         let rest = speed.step_seconds - kernels;
-        lines.push(
+        // The program's step records no phases yet: only its whole step.
+        let rest = if speed.phases.is_empty() { None } else { Some(rest) };
+        lines.extend(rest.map(|rest| {
             json!({"bench": "profile", "phase": "the rest: dfdx ops (relu, residual add, global pool, linear, loss), tape, allocation", "ms_per_step": round(rest * 1e3)})
-                .to_string(),
-        );
+                .to_string()
+        }));
         lines.push(json!({"bench": "profile", "phase": "whole step", "ms_per_step": round(speed.step_seconds * 1e3)}).to_string());
     }
     Ok(lines.join("\n"))

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use resnet_core::models::{Arch, Flavor, ModelName};
 use resnet_core::summary::Dims;
-use resnet_core::train::{LrSchedule, TrainConfig};
+use resnet_core::train::{Engine, LrSchedule, TrainConfig};
 
 use crate::progress::LogEvery;
 
@@ -85,6 +85,15 @@ pub struct BenchArgs {
     /// Also print where a training step's time goes (one JSON line per phase).
     #[arg(long)]
     pub profile: bool,
+    /// How training steps run: `program` (the model compiled into a training program, CPU
+    /// only) or `tape` (dfdx's tape, op by op).
+    #[arg(long, default_value = "program", value_parser = parse_engine)]
+    pub engine: Engine,
+}
+
+/// `program` or `tape`.
+fn parse_engine(s: &str) -> Result<Engine, String> {
+    s.parse()
 }
 
 /// Where the training recipe starts from; every flag given overrides it.

@@ -514,8 +514,17 @@ fn the_same_command_with_resume_added_continues_the_run() {
 
 #[test]
 fn bench_prints_one_json_line_and_a_profile() {
-    let out =
-        resnet_tui(&["bench", "--res", "16", "--batch", "4", "--steps", "1", "--threads", "1", "--profile"]);
+    // The tape's kernels report their phases; the program is the default engine.
+    let args = ["bench", "--res", "16", "--batch", "4", "--steps", "1", "--threads", "1"];
+    let out = resnet_tui(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let speed: serde_json::Value = serde_json::from_str(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    assert_eq!(speed["engine"], "program");
+    assert!(speed["train_img_per_s"].as_f64().is_some_and(|v| v > 0.0), "{speed}");
+    let out = resnet_tui(&[&args[..], &["--engine", "jit"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown engine `jit` (known: program, tape)"), "{}", stderr(&out));
+    let out = resnet_tui(&[&args[..], &["--profile", "--engine", "tape"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
@@ -524,7 +533,7 @@ fn bench_prints_one_json_line_and_a_profile() {
         (speed["bench"].as_str(), speed["res"].as_u64(), speed["batch"].as_u64()),
         (Some("speed"), Some(16), Some(4))
     );
-    assert_eq!(speed["threads"], 1);
+    assert_eq!((&speed["threads"], &speed["engine"]), (&serde_json::json!(1), &serde_json::json!("tape")));
     for key in ["train_img_per_s", "infer_img_per_s", "peak_rss_mb"] {
         assert!(speed[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {speed}");
     }

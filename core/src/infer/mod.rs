@@ -26,7 +26,11 @@ pub use compiled::Compiled;
 pub use kernels::Epilogue;
 pub use layers::Infer;
 pub use network::Network;
+#[cfg(feature = "std")]
+pub(crate) use program::{conv_geometry, expect_channels, geometry};
 pub use program::{Activations, Op};
+#[cfg(feature = "std")]
+pub(crate) use weights::child;
 pub use weights::Weights;
 
 use crate::models::with_model;

@@ -146,7 +146,7 @@ fn step(op: &Op<'_>, x: Cow<'_, Activations>) -> Result<Activations, Error> {
 
 /// The geometry of a convolution with `weight_len` weights, `out_channels` filters and
 /// `window` on inputs of `dims` (N, C, H, W); an error when the weights do not fit C.
-pub(super) fn conv_geometry(
+pub(crate) fn conv_geometry(
     weight_len: usize,
     out_channels: usize,
     window: [usize; 3],
@@ -165,7 +165,7 @@ pub(super) fn conv_geometry(
 
 /// The geometry of a window op on inputs of `dims` (N, C, H, W); an error when its output
 /// would be empty.
-pub(super) fn geometry(
+pub(crate) fn geometry(
     layer: &'static str,
     [n, c, h, w]: [usize; 4],
     out: usize,
@@ -184,7 +184,7 @@ fn out_dims(g: &Geometry2d) -> [usize; 4] {
 }
 
 /// An error unless a layer that expects `expected` channels (or inputs) gets `found`.
-pub(super) fn expect_channels(layer: &'static str, expected: usize, found: usize) -> Result<(), Error> {
+pub(crate) fn expect_channels(layer: &'static str, expected: usize, found: usize) -> Result<(), Error> {
     if expected == found {
         Ok(())
     } else {

@@ -191,6 +191,24 @@ impl TrainConfig {
     }
 }
 
+/// SGD hyper-parameters (the learning rate is given at each step, for schedules).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SgdSettings {
+    /// Momentum factor; 0 disables the buffers.
+    pub momentum: f64,
+    /// Nesterov momentum.
+    pub nesterov: bool,
+    /// L2 penalty added to each gradient as `weight_decay · w`.
+    pub weight_decay: f64,
+}
+
+impl TrainConfig {
+    /// The recipe's SGD settings.
+    pub fn sgd(&self) -> SgdSettings {
+        SgdSettings { momentum: self.momentum, nesterov: self.nesterov, weight_decay: self.weight_decay }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

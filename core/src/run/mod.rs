@@ -8,7 +8,7 @@ mod metrics;
 mod position;
 mod records;
 
-pub use config::{LrSchedule, TrainConfig};
+pub use config::{LrSchedule, SgdSettings, TrainConfig};
 pub use metrics::{correct, predictions, EpochMetrics, EpochTotals};
 pub use position::Position;
 pub use records::{BlockReport, BlockStats, Record, StepMetrics};

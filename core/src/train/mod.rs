@@ -13,11 +13,15 @@ mod control;
 #[cfg(feature = "std")]
 mod device;
 #[cfg(feature = "std")]
+mod engine;
+#[cfg(feature = "std")]
 mod events;
 #[cfg(feature = "std")]
 pub mod loss;
 #[cfg(feature = "std")]
 mod plan;
+#[cfg(all(test, feature = "std"))]
+mod program_parity;
 #[cfg(feature = "std")]
 mod sgd;
 #[cfg(feature = "std")]
@@ -35,6 +39,8 @@ pub use checkpoint::Checkpoint;
 pub use control::{AnswersSince, Control};
 #[cfg(feature = "std")]
 pub use device::{DeviceInfo, TrainDevice};
+#[cfg(feature = "std")]
+pub use engine::Engine;
 #[cfg(feature = "std")]
 pub use events::{SaveReason, TrainEvent};
 #[cfg(feature = "std")]

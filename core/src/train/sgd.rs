@@ -9,17 +9,7 @@ use dfdx::optim::{SgdConfig, WeightDecay};
 use dfdx::prelude::*;
 
 use crate::nn::visit::{each_tensor, EachTensor, InPlace};
-
-/// SGD hyper-parameters (the learning rate is given at each step, for schedules).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SgdSettings {
-    /// Momentum factor; 0 disables the buffers.
-    pub momentum: f64,
-    /// Nesterov momentum.
-    pub nesterov: bool,
-    /// L2 penalty added to each gradient as `weight_decay · w`.
-    pub weight_decay: f64,
-}
+pub use crate::run::SgdSettings;
 
 /// SGD with `torch.optim.SGD`'s semantics (named apart from dfdx's `Sgd` in the prelude) over
 /// a model `M`; with momentum, `velocity` is a model-shaped copy of the buffers.

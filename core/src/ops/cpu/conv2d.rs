@@ -223,7 +223,7 @@ fn backward_lowered(
             add_channels_first(gx_last, g, count, &mut gx[first * img_in..]);
         });
     }
-    add_taps_to_weights(&gw_taps, g, &lo.taps, gw);
+    add_taps_to_weights(&gw_taps, g, &lo.taps, gw, true);
 }
 
 impl Conv2dKernel for Cpu {

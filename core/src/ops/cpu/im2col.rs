@@ -196,16 +196,27 @@ pub(crate) fn weights_to_taps(w: &[f32], g: &Geometry2d, taps: &Taps) -> Vec<f32
     out
 }
 
-/// Adds a gradient over the live taps ((O, K', K', C), as [`weights_to_taps`] orders them)
-/// onto the full weight gradient (O, C, K, K).
-pub(crate) fn add_taps_to_weights(g_taps: &[f32], g: &Geometry2d, taps: &Taps, gw: &mut [f32]) {
+/// Adds (when `accumulate`; else writes, zeros at the dead taps) a gradient over the live
+/// taps ((O, K', K', C), as [`weights_to_taps`] orders them) onto the full weight gradient
+/// (O, C, K, K).
+pub(crate) fn add_taps_to_weights(
+    g_taps: &[f32],
+    g: &Geometry2d,
+    taps: &Taps,
+    gw: &mut [f32],
+    accumulate: bool,
+) {
     let (k, c, full, len) = (g.kernel, g.in_channels, g.patch_len().max(1), taps.len().max(1));
     gw.par_chunks_exact_mut(full).zip(g_taps.par_chunks_exact(len)).for_each(|(filter, grad)| {
+        if !accumulate && taps.len() < full {
+            filter.fill(0.0);
+        }
         let mut grad = grad.iter();
         for u in taps.u.0..taps.u.1 {
             for v in taps.v.0..taps.v.1 {
                 for (ch, &d) in (0..c).zip(&mut grad) {
-                    filter[(ch * k + u) * k + v] += d;
+                    let w = &mut filter[(ch * k + u) * k + v];
+                    *w = if accumulate || taps.len() < full { *w + d } else { d };
                 }
             }
         }
@@ -256,7 +267,7 @@ mod tests {
         let wl = weights_to_taps(&w, &g, &taps);
         assert_eq!(&wl[..4], &[0.0, 9.0, 18.0, 1.0]);
         let mut back = vec![0.0; w.len()];
-        add_taps_to_weights(&wl, &g, &taps, &mut back);
+        add_taps_to_weights(&wl, &g, &taps, &mut back, true);
         assert_eq!(back, w);
     }
 

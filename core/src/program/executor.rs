@@ -1,0 +1,420 @@
+//! [`TrainProgram`]: a model type compiled into a training program for the CPU, and its
+//! step: the forward pass over channels-last activations kept for the backward pass, mean
+//! cross-entropy, the backward pass in reverse order, SGD over the flat buffers.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::graph::{Builder, Node};
+use super::kernels::{conv, dense, norm, pointwise, pool};
+use super::lower::Lower;
+use super::sgd;
+use super::store::Store;
+use crate::checkpoint::NamedTensor;
+use crate::ops::cpu::im2col::{add_taps_to_weights, weights_to_taps, Taps};
+use crate::ops::Geometry2d;
+use crate::run::SgdSettings;
+use crate::Error;
+
+/// PyTorch's and this crate's batch-norm ε and momentum.
+const EPSILON: f64 = 1e-5;
+const NORM_MOMENTUM: f64 = 0.1;
+
+/// A model compiled for training on the CPU, for images of one size: it owns its
+/// parameters, gradients and momentum (flat, by name) and its activations.
+///
+/// ```
+/// use resnet_core::prelude::*;
+/// use resnet_core::program::TrainProgram;
+/// use resnet_core::run::SgdSettings;
+/// let mut program = TrainProgram::compile::<ResNet8<1, 10>>([1, 28, 28]).unwrap();
+/// let dev = Cpu::default();
+/// let model = dev.build_module::<ResNet8<1, 10>, f32>();
+/// program.load(&resnet_core::checkpoint::named_tensors(&model).unwrap(), "model").unwrap();
+/// let images = vec![0.5; 2 * 28 * 28];
+/// let sgd = SgdSettings { momentum: 0.0, nesterov: false, weight_decay: 0.0 };
+/// let loss = program.step(&images, &[3, 7], 0.05, &sgd).unwrap();
+/// assert!(loss.is_finite() && program.logits().len() == 2 * 10);
+/// ```
+pub struct TrainProgram {
+    nodes: Vec<Node>,
+    /// (C, H, W) of each value.
+    values: Vec<[usize; 3]>,
+    /// The live taps of each convolution node (empty for others).
+    taps: Vec<Option<Taps>>,
+    store: Store,
+    /// Trainable elements in SGD's parallel pieces.
+    pieces: Vec<(usize, usize)>,
+    arena: Arena,
+}
+
+/// What a step keeps: activations and their gradients for `capacity` images, what each
+/// node saves for its backward pass, and the batch size of the last forward pass.
+#[derive(Default)]
+struct Arena {
+    capacity: usize,
+    batch: usize,
+    act: Vec<Vec<f32>>,
+    grad: Vec<Vec<f32>>,
+    /// Per node: a convolution's weights in tap order.
+    w_taps: Vec<Vec<f32>>,
+    /// Per node: a batch norm's statistics.
+    stats: Vec<norm::Stats>,
+    /// Per node: a max-pool's argmax.
+    argmax: Vec<Vec<u32>>,
+}
+
+impl TrainProgram {
+    /// Model type `M` compiled for images of `input` = (C, H, W), every parameter 0 until
+    /// [`TrainProgram::load`]: an error when a layer does not fit the shapes that reach it.
+    pub fn compile<M: Lower>(input: [usize; 3]) -> Result<Self, Error> {
+        let (mut b, x) = Builder::new(input);
+        M::lower("", &mut b, x)?;
+        let Builder { values, nodes, params, total } = b;
+        let taps = nodes
+            .iter()
+            .map(|n| if let Node::Conv { g, .. } = n { Some(Taps::new(g)) } else { None })
+            .collect();
+        let pieces = sgd::pieces(&params);
+        Ok(TrainProgram {
+            nodes,
+            values,
+            taps,
+            store: Store::new(params, total),
+            pieces,
+            arena: Arena::default(),
+        })
+    }
+
+    /// Sets every parameter and running statistic from `tensors` (a model's
+    /// [`crate::checkpoint::named_tensors`], a checkpoint's), which must name exactly this
+    /// model's; `source` names them in errors.
+    pub fn load(&mut self, tensors: &[NamedTensor], source: &str) -> Result<(), Error> {
+        Store::fill(&self.store.specs, &mut self.store.data, tensors, source)
+    }
+
+    /// Sets SGD's momentum buffers from `tensors` (a checkpoint's), as [`TrainProgram::load`].
+    pub fn load_velocity(&mut self, tensors: &[NamedTensor], source: &str) -> Result<(), Error> {
+        let mut v = vec![0.0; self.store.data.len()];
+        Store::fill(&self.store.specs, &mut v, tensors, source)?;
+        self.store.velocity = Some(v);
+        Ok(())
+    }
+
+    /// Every tensor (parameters and running statistics) by name, in the model's order.
+    pub fn tensors(&self) -> Vec<NamedTensor> {
+        self.store.named(&self.store.data)
+    }
+
+    /// SGD's momentum buffers by name, once there are any.
+    pub fn velocity(&self) -> Option<Vec<NamedTensor>> {
+        self.store.velocity.as_ref().map(|v| self.store.named(v))
+    }
+
+    /// The last backward pass's gradients by name (zeros for the running statistics).
+    pub fn gradients(&self) -> Vec<NamedTensor> {
+        self.store.named(&self.store.grads)
+    }
+
+    /// Each trainable tensor: its name, its values and its last gradient.
+    pub fn trainable(&self) -> impl Iterator<Item = (&str, &[f32], &[f32])> {
+        self.store.specs.iter().filter(|s| s.trainable).map(|s| {
+            (s.name.as_str(), &self.store.data[s.offset..][..s.len], &self.store.grads[s.offset..][..s.len])
+        })
+    }
+
+    /// The logits of the last forward pass.
+    ///
+    /// # Shapes
+    /// (N, CLASSES).
+    pub fn logits(&self) -> &[f32] {
+        let last = self.nodes.last().map_or(0, Node::output);
+        let len = self.arena.batch * self.image_len(last);
+        self.arena.act.get(last).map_or(&[][..], |a| &a[..len])
+    }
+
+    /// One SGD step on a batch at learning rate `lr`: forward, loss, backward, update.
+    /// Returns the batch's mean cross-entropy; [`TrainProgram::logits`] has its logits.
+    ///
+    /// # Shapes
+    /// `images`: (N, C, H, W) with (C, H, W) the compiled size; `labels`: (N,).
+    pub fn step(
+        &mut self,
+        images: &[f32],
+        labels: &[usize],
+        lr: f64,
+        sgd: &SgdSettings,
+    ) -> Result<f64, Error> {
+        let loss = self.forward_backward(images, labels)?;
+        self.update(lr, sgd);
+        Ok(loss)
+    }
+
+    /// The forward and backward passes: the batch's mean cross-entropy, the gradients left
+    /// in the program ([`TrainProgram::gradients`]) and the running statistics moved.
+    pub fn forward_backward(&mut self, images: &[f32], labels: &[usize]) -> Result<f64, Error> {
+        let n = labels.len();
+        let [c, h, w] = self.values[0];
+        if n == 0 || n.checked_mul(c * h * w) != Some(images.len()) {
+            return Err(Error::InputLength { shape: [n, c, h, w], found: images.len() });
+        }
+        self.prepare(n);
+        to_channels_last(images, [n, c, h * w], &mut self.arena.act[0]);
+        for i in 0..self.nodes.len() {
+            self.forward_node(i, n);
+        }
+        let last = self.nodes.last().map_or(0, Node::output);
+        let len = n * self.image_len(last);
+        let (logits, grad) = (&self.arena.act[last][..len], &mut self.arena.grad[last][..len]);
+        let loss = dense::cross_entropy(logits, labels, grad);
+        let mut written = vec![false; self.values.len()];
+        written[last] = true;
+        for i in (0..self.nodes.len()).rev() {
+            self.backward_node(i, n, &mut written);
+        }
+        Ok(loss)
+    }
+
+    /// SGD at learning rate `lr` with the gradients of the last backward pass.
+    pub fn update(&mut self, lr: f64, settings: &SgdSettings) {
+        let s = &mut self.store;
+        sgd::step(&self.pieces, &mut s.data, &s.grads, &mut s.velocity, lr, settings);
+    }
+
+    /// Elements of one image of value `v`.
+    fn image_len(&self, v: usize) -> usize {
+        self.values[v].iter().product()
+    }
+
+    /// Buffers for batches of up to `n` images (kept when they already fit).
+    fn prepare(&mut self, n: usize) {
+        self.arena.batch = n;
+        if self.arena.capacity >= n {
+            return;
+        }
+        let lens: Vec<usize> = (0..self.values.len()).map(|v| n * self.image_len(v)).collect();
+        let a = &mut self.arena;
+        a.capacity = n;
+        a.act = lens.iter().map(|&l| vec![0.0; l]).collect();
+        a.grad =
+            lens.iter().enumerate().map(|(v, &l)| if v == 0 { Vec::new() } else { vec![0.0; l] }).collect();
+        a.w_taps = vec![Vec::new(); self.nodes.len()];
+        a.stats = vec![norm::Stats::default(); self.nodes.len()];
+        a.argmax = self
+            .nodes
+            .iter()
+            .map(|node| match node {
+                Node::MaxPool { y, .. } => vec![0; lens[*y]],
+                _ => Vec::new(),
+            })
+            .collect();
+    }
+
+    fn forward_node(&mut self, i: usize, n: usize) {
+        let node = self.nodes[i].clone();
+        let y_len = n * self.image_len(node.output());
+        let mut y = core::mem::take(&mut self.arena.act[node.output()]);
+        let out = &mut y[..y_len];
+        let s = &self.store;
+        let act = &self.arena.act;
+        let x_of = |v: usize| &act[v][..n * self.image_len(v)];
+        match node {
+            Node::Conv { x, weight, bias, g, .. } => {
+                let g = Geometry2d { batch: n, ..g };
+                let taps = self.taps[i].as_ref().copied().unwrap_or_else(|| Taps::new(&g));
+                let w_taps = weights_to_taps(s.slice(&s.data, weight), &g, &taps);
+                conv::forward(x_of(x), &w_taps, bias.map(|b| s.slice(&s.data, b)), &g, &taps, out);
+                self.arena.w_taps[i] = w_taps;
+            }
+            Node::Norm { x, scale, bias, mean, var, relu, .. } => {
+                let stats = norm::forward(
+                    x_of(x),
+                    s.slice(&s.data, scale),
+                    s.slice(&s.data, bias),
+                    EPSILON,
+                    relu,
+                    out,
+                );
+                let m = (y_len / stats.mean.len().max(1)) as f64;
+                let unbias = if m > 1.0 { m / (m - 1.0) } else { 1.0 };
+                let (mo, vo) = (s.specs[mean].offset, s.specs[var].offset);
+                let data = &mut self.store.data;
+                for (ch, (&bm, &bv)) in stats.mean.iter().zip(&stats.var).enumerate() {
+                    let (rm, rv) = (f64::from(data[mo + ch]), f64::from(data[vo + ch]));
+                    data[mo + ch] = ((1.0 - NORM_MOMENTUM) * rm + NORM_MOMENTUM * bm) as f32;
+                    data[vo + ch] = ((1.0 - NORM_MOMENTUM) * rv + NORM_MOMENTUM * bv * unbias) as f32;
+                }
+                self.arena.stats[i] = stats;
+            }
+            Node::Relu { x, .. } => pointwise::relu(x_of(x), out),
+            Node::MaxPool { x, g, .. } => {
+                let g = Geometry2d { batch: n, ..g };
+                pool::forward(x_of(x), &g, out, &mut self.arena.argmax[i][..y_len]);
+            }
+            Node::GlobalAvgPool { x, .. } => {
+                let [c, h, w] = self.values[x];
+                dense::global_avg_pool(x_of(x), h * w, c, out);
+            }
+            Node::Flatten { x, .. } => {
+                let [c, h, w] = self.values[x];
+                dense::flatten(x_of(x), h * w, c, out, true, false);
+            }
+            Node::Linear { x, weight, bias, .. } => {
+                dense::linear(x_of(x), s.slice(&s.data, weight), s.slice(&s.data, bias), out);
+            }
+            Node::Add { a, b, relu, .. } => pointwise::add(x_of(a), x_of(b), out, relu),
+        }
+        self.arena.act[node.output()] = y;
+    }
+
+    /// The node's backward pass: its parameters' gradients written, its inputs' gradients
+    /// written or (when `written` says another node already has) added.
+    fn backward_node(&mut self, i: usize, n: usize, written: &mut [bool]) {
+        let node = self.nodes[i].clone();
+        let lens: Vec<usize> = self.values.iter().map(|d| n * d.iter().product::<usize>()).collect();
+        let out = node.output();
+        let gy_buf = core::mem::take(&mut self.arena.grad[out]);
+        let gy = &gy_buf[..lens[out]];
+        // The inputs' gradient buffers (the images have none) and whether to add to them.
+        let mut gx: Vec<(usize, Vec<f32>, bool)> = node
+            .inputs()
+            .into_iter()
+            .filter(|&v| v != 0)
+            .map(|v| {
+                let acc = core::mem::replace(&mut written[v], true);
+                (v, core::mem::take(&mut self.arena.grad[v]), acc)
+            })
+            .collect();
+        let mut first = gx.first_mut().map(|(v, b, acc)| (&mut b[..lens[*v]], *acc));
+        let act = &self.arena.act;
+        let x_of = |v: usize| &act[v][..lens[v]];
+        let (specs, data, grads) = (&self.store.specs, &self.store.data, &mut self.store.grads);
+        let span = |p: usize| (specs[p].offset, specs[p].len);
+        let value = |p: usize| &data[specs[p].offset..][..specs[p].len];
+        match node {
+            Node::Conv { x, weight, bias, g, .. } => {
+                let g = Geometry2d { batch: n, ..g };
+                let taps = self.taps[i].unwrap_or_else(|| Taps::new(&g));
+                let mut gw_taps = vec![0.0f32; g.out_channels * taps.len()];
+                let (gw, gb) = match bias {
+                    Some(b) => {
+                        let (gw, gb) = pair_mut(grads, span(weight), span(b));
+                        (gw, Some(gb))
+                    }
+                    None => (&mut grads[span(weight).0..][..span(weight).1], None),
+                };
+                conv::backward(x_of(x), &self.arena.w_taps[i], &g, &taps, gy, first.take(), &mut gw_taps, gb);
+                add_taps_to_weights(&gw_taps, &g, &taps, gw, false);
+            }
+            Node::Norm { x, y, scale, bias, relu, .. } => {
+                let (gs, gb) = pair_mut(grads, span(scale), span(bias));
+                let stats = &self.arena.stats[i];
+                norm::backward(x_of(x), x_of(y), gy, stats, value(scale), relu, first.take(), gs, gb);
+            }
+            Node::Relu { y, .. } => {
+                if let Some((gx, acc)) = first.take() {
+                    pointwise::relu_backward(x_of(y), gy, gx, acc);
+                }
+            }
+            Node::MaxPool { g, .. } => {
+                if let Some((gx, acc)) = first.take() {
+                    pool::backward(
+                        gy,
+                        &self.arena.argmax[i][..lens[out]],
+                        &Geometry2d { batch: n, ..g },
+                        gx,
+                        acc,
+                    );
+                }
+            }
+            Node::GlobalAvgPool { x, .. } => {
+                if let Some((gx, acc)) = first.take() {
+                    let [c, h, w] = self.values[x];
+                    dense::global_avg_pool_backward(gy, h * w, c, gx, acc);
+                }
+            }
+            Node::Flatten { x, .. } => {
+                if let Some((gx, acc)) = first.take() {
+                    let [c, h, w] = self.values[x];
+                    dense::flatten(gy, h * w, c, gx, false, acc);
+                }
+            }
+            Node::Linear { x, weight, bias, .. } => {
+                let (gw, gb) = pair_mut(grads, span(weight), span(bias));
+                dense::linear_backward(x_of(x), value(weight), gy, first.take(), gw, gb);
+            }
+            Node::Add { y, relu, .. } => {
+                for (v, buf, acc) in gx.iter_mut() {
+                    let gx = &mut buf[..lens[*v]];
+                    if relu {
+                        pointwise::relu_backward(x_of(y), gy, gx, *acc);
+                    } else {
+                        super::kernels::store(gx, gy, *acc);
+                    }
+                }
+            }
+        }
+        for (v, buf, _) in gx {
+            self.arena.grad[v] = buf;
+        }
+        self.arena.grad[out] = gy_buf;
+    }
+}
+
+/// Two disjoint ranges (offset, length) of `buf`, the first before the second.
+fn pair_mut(buf: &mut [f32], a: (usize, usize), b: (usize, usize)) -> (&mut [f32], &mut [f32]) {
+    let (lo, hi) = buf.split_at_mut(b.0);
+    (&mut lo[a.0..][..a.1], &mut hi[..b.1])
+}
+
+/// (N, C, P) → (N, P, C) into `dst` (a copy when C = 1).
+fn to_channels_last(src: &[f32], [n, c, plane]: [usize; 3], dst: &mut [f32]) {
+    if c == 1 {
+        dst[..src.len()].copy_from_slice(src);
+        return;
+    }
+    for (d, s) in dst[..n * c * plane].chunks_exact_mut(c * plane).zip(src.chunks_exact(c * plane)) {
+        for p in 0..plane {
+            for ch in 0..c {
+                d[p * c + ch] = s[ch * plane + p];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::named_tensors;
+    use crate::models::ResNet18;
+    use crate::nn::init::xavier_uniform;
+    use crate::ops::test_support::uniform;
+    use dfdx::prelude::*;
+
+    /// The buffers are reused, never cleared: what a step computes must not depend on what
+    /// the last one left there, nor on a smaller batch using a prefix of them.
+    #[test]
+    fn a_step_does_not_depend_on_the_buffers_history() {
+        let dev = Cpu::seed_from_u64(1);
+        let mut model = dev.build_module::<ResNet18<1, 10>, f32>();
+        xavier_uniform(&mut model).unwrap();
+        let weights = named_tensors(&model).unwrap();
+        let (a, b) = (uniform(3 * 1600, 1), uniform(5 * 1600, 2));
+        let fresh = || {
+            let mut p = TrainProgram::compile::<ResNet18<1, 10>>([1, 40, 40]).unwrap();
+            p.load(&weights, "model").unwrap();
+            p
+        };
+        let mut clean = fresh();
+        let first = clean.forward_backward(&a, &[1, 2, 3]).unwrap();
+        let grads = clean.gradients();
+        let mut program = fresh();
+        program.forward_backward(&b, &[4, 5, 6, 7, 8]).unwrap();
+        program.load(&weights, "model").unwrap();
+        let again = program.forward_backward(&a, &[1, 2, 3]).unwrap();
+        assert_eq!(first.to_bits(), again.to_bits());
+        for (x, y) in program.gradients().iter().zip(&grads) {
+            assert!(x.data == y.data, "{} differs", x.name);
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Convolution on channels-last batches: im2row over groups of images and one product per
+//! group straight into the channels-last output (no transpose); backward the weight gradient
+//! `gyᵀ · rows` and the input gradient `gy · W` through row2im, which writes it.
+//! A 1×1 stride-1 convolution builds no patch matrix: its input is one.
+
+use rayon::prelude::*;
+
+use super::dense::bias_gradient;
+use super::CHUNK;
+use crate::ops::cpu::conv2d::group_size;
+use crate::ops::cpu::gemm::{sgemm, MatRef};
+use crate::ops::cpu::im2col::{im2row, row2im, Taps};
+use crate::ops::cpu::scratch::Scratch;
+use crate::ops::Geometry2d;
+
+/// Whether the input is its own patch matrix (1×1, stride 1, no padding).
+fn direct(g: &Geometry2d) -> bool {
+    g.kernel == 1 && g.stride == 1 && g.padding == 0
+}
+
+/// The batch in groups that fit the scratch budget: (first image, image count).
+fn groups(g: &Geometry2d) -> impl Iterator<Item = (usize, usize)> {
+    let (size, n) = (group_size(g), g.batch);
+    (0..n).step_by(size).map(move |first| (first, size.min(n - first)))
+}
+
+/// The patch matrix of images `first..first + count` of `x`: `x` itself when [`direct`],
+/// else written into `rows`.
+fn patches<'a>(
+    x: &'a [f32],
+    g: &Geometry2d,
+    taps: &Taps,
+    (first, count): (usize, usize),
+    rows: &'a mut Option<Scratch>,
+) -> &'a [f32] {
+    let img_in = g.in_channels * g.in_plane();
+    let images = &x[first * img_in..][..count * img_in];
+    match rows {
+        Some(rows) => {
+            let rows = &mut rows[..count * g.out_plane() * taps.len()];
+            im2row(images, g, taps, count, rows);
+            rows
+        }
+        None => images,
+    }
+}
+
+/// Scratch for one group's patch matrix, unless [`direct`].
+fn rows_scratch(g: &Geometry2d, taps: &Taps) -> Option<Scratch> {
+    (!direct(g)).then(|| Scratch::take(group_size(g).min(g.batch) * g.out_plane() * taps.len()))
+}
+
+/// `y = conv(x, weight) + bias`.
+///
+/// # Shapes
+/// `x`: (N, H, W, C); `w_taps`: (O, live taps) as [`crate::ops::cpu::im2col`] orders them;
+/// `bias`: (O,); `y`: (N, OH, OW, O).
+pub(crate) fn forward(
+    x: &[f32],
+    w_taps: &[f32],
+    bias: Option<&[f32]>,
+    g: &Geometry2d,
+    taps: &Taps,
+    y: &mut [f32],
+) {
+    let (o, live, plane_out) = (g.out_channels, taps.len(), g.out_plane());
+    let mut rows = rows_scratch(g, taps);
+    for (first, count) in groups(g) {
+        let positions = count * plane_out;
+        let p = patches(x, g, taps, (first, count), &mut rows);
+        let out = &mut y[first * plane_out * o..][..positions * o];
+        sgemm(
+            [positions, live, o],
+            MatRef::rows(p, live),
+            MatRef::transposed(w_taps, live),
+            out,
+            false,
+            true,
+        );
+        if let Some(b) = bias {
+            out.par_chunks_mut((CHUNK / o.max(1)).max(1) * o).for_each(|chunk| {
+                for px in chunk.chunks_exact_mut(o) {
+                    px.iter_mut().zip(b).for_each(|(v, b)| *v += b);
+                }
+            });
+        }
+    }
+}
+
+/// The gradients of [`forward`] given the output gradient `gy`: `gw_taps = gyᵀ · rows`,
+/// `gbias = Σ gy`, and, if asked, `gx (+)= row2im(gy · W)`.
+///
+/// # Shapes
+/// As [`forward`]; `gy`: (N, OH, OW, O), `gw_taps`: (O, live taps), `gx`: (N, H, W, C).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backward(
+    x: &[f32],
+    w_taps: &[f32],
+    g: &Geometry2d,
+    taps: &Taps,
+    gy: &[f32],
+    mut gx: Option<(&mut [f32], bool)>,
+    gw_taps: &mut [f32],
+    gbias: Option<&mut [f32]>,
+) {
+    let (o, live, plane_out, img_in) =
+        (g.out_channels, taps.len(), g.out_plane(), g.in_channels * g.in_plane());
+    let mut rows = rows_scratch(g, taps);
+    let mut gx_part = gx
+        .as_ref()
+        .filter(|(_, acc)| *acc && !direct(g))
+        .map(|_| Scratch::take(group_size(g).min(g.batch) * img_in));
+    for (first, count) in groups(g) {
+        let positions = count * plane_out;
+        let gy = &gy[first * plane_out * o..][..positions * o];
+        let p = patches(x, g, taps, (first, count), &mut rows);
+        sgemm(
+            [o, positions, live],
+            MatRef::transposed(gy, o),
+            MatRef::rows(p, live),
+            gw_taps,
+            first > 0,
+            true,
+        );
+        let Some((gx, accumulate)) = gx.as_mut() else { continue };
+        let gx = &mut gx[first * img_in..][..count * img_in];
+        match rows.as_deref_mut() {
+            None => sgemm(
+                [positions, o, live],
+                MatRef::rows(gy, o),
+                MatRef::rows(w_taps, live),
+                gx,
+                *accumulate,
+                true,
+            ),
+            Some(rows) => {
+                let grad_rows = &mut rows[..positions * live];
+                sgemm(
+                    [positions, o, live],
+                    MatRef::rows(gy, o),
+                    MatRef::rows(w_taps, live),
+                    grad_rows,
+                    false,
+                    true,
+                );
+                match gx_part.as_deref_mut() {
+                    Some(part) => {
+                        let part = &mut part[..count * img_in];
+                        row2im(grad_rows, g, taps, count, part);
+                        super::store(gx, part, true);
+                    }
+                    None => row2im(grad_rows, g, taps, count, gx),
+                }
+            }
+        }
+    }
+    if let Some(gb) = gbias {
+        bias_gradient(&gy[..g.batch * plane_out * o], gb);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::cpu::conv2d as nchw;
+    use crate::ops::cpu::im2col::{add_taps_to_weights, weights_to_taps};
+    use crate::ops::test_support::uniform;
+
+    /// (N, C, P) ↔ (N, P, C).
+    fn swap(x: &[f32], n: usize, a: usize, b: usize) -> Vec<f32> {
+        let mut y = vec![0.0; x.len()];
+        for i in 0..n {
+            for p in 0..a {
+                for q in 0..b {
+                    y[(i * b + q) * a + p] = x[(i * a + p) * b + q];
+                }
+            }
+        }
+        y
+    }
+
+    fn close(a: &[f32], b: &[f32], what: &str) {
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{what}[{i}]: {x} vs {y}");
+        }
+    }
+
+    /// Forward and backward, channels-last, against the NCHW kernels of the tape.
+    #[test]
+    fn channels_last_convolution_equals_the_tapes() {
+        for (window, (c, o, h)) in [
+            ([1, 1, 0], (6, 5, 4)),
+            ([3, 1, 1], (3, 4, 5)),
+            ([7, 2, 3], (1, 4, 9)),
+            ([1, 2, 0], (4, 3, 6)),
+            ([3, 2, 1], (2, 3, 1)),
+            ([1, 1, 0], (64, 600, 20)),
+            ([1, 1, 0], (512, 700, 2)),
+        ] {
+            let n = 3;
+            let g = Geometry2d::new([n, c, h, h + 1], o, window);
+            let taps = Taps::new(&g);
+            let (x, w, b, gy) = (
+                uniform(g.input_len(), 1),
+                uniform(g.weight_len(), 2),
+                uniform(o, 3),
+                uniform(g.output_len(), 4),
+            );
+            let (plane, plane_out) = (g.in_plane(), g.out_plane());
+            let mut want = vec![0.0; g.output_len()];
+            nchw::forward(&x, &w, Some(&b), &g, &mut want);
+            let x_last = swap(&x, n, c, plane);
+            let w_taps = weights_to_taps(&w, &g, &taps);
+            let mut y = vec![f32::NAN; g.output_len()];
+            forward(&x_last, &w_taps, Some(&b), &g, &taps, &mut y);
+            close(&swap(&y, n, plane_out, o), &want, "y");
+
+            let (mut gx, mut gw, mut gb) = (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; o]);
+            nchw::backward(&x, &w, &g, &gy, &mut gx, &mut gw, Some(&mut gb));
+            for accumulate in [false, true] {
+                let mut our_gx = vec![if accumulate { 1.0 } else { f32::NAN }; x.len()];
+                let (mut gw_taps, mut our_gb) = (vec![0.0; o * taps.len()], vec![f32::NAN; o]);
+                let mut our_gw = vec![f32::NAN; w.len()];
+                let gy_last = swap(&gy, n, o, plane_out);
+                backward(
+                    &x_last,
+                    &w_taps,
+                    &g,
+                    &taps,
+                    &gy_last,
+                    Some((&mut our_gx, accumulate)),
+                    &mut gw_taps,
+                    Some(&mut our_gb),
+                );
+                add_taps_to_weights(&gw_taps, &g, &taps, &mut our_gw, false);
+                let shift: Vec<f32> = gx.iter().map(|v| v + if accumulate { 1.0 } else { 0.0 }).collect();
+                close(&swap(&our_gx, n, plane, c), &shift, "gx");
+                close(&our_gw, &gw, "gw");
+                close(&our_gb, &gb, "gb");
+            }
+        }
+    }
+}
