@@ -15,7 +15,7 @@ use crate::ops::{Geometry2d, MaxPool2dKernel};
 const NO_SOURCE: u32 = u32::MAX;
 
 /// The inputs window `o` covers along an axis of `extent`: `start..end` (empty if none).
-fn span(g: &Geometry2d, o: usize, extent: usize) -> (usize, usize) {
+pub(crate) fn span(g: &Geometry2d, o: usize, extent: usize) -> (usize, usize) {
     let first = o * g.stride;
     let start = first.saturating_sub(g.padding).min(extent);
     let end = (first + g.kernel).saturating_sub(g.padding).min(extent);

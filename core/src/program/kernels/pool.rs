@@ -4,18 +4,11 @@
 
 use rayon::prelude::*;
 
+use crate::ops::cpu::max_pool2d::span;
 use crate::ops::Geometry2d;
 
 /// Marks a window that lies entirely in the padding (it has no maximum).
 const NO_SOURCE: u32 = u32::MAX;
-
-/// The inputs window `o` covers along an axis of `extent`: `start..end` (empty if none).
-fn span(g: &Geometry2d, o: usize, extent: usize) -> (usize, usize) {
-    let first = o * g.stride;
-    let start = first.saturating_sub(g.padding).min(extent);
-    let end = (first + g.kernel).saturating_sub(g.padding).min(extent);
-    (start, end.max(start))
-}
 
 /// `y = max over each window of x`, and in `argmax` the pixel (within its image) of each
 /// maximum: the first in the window's row-major order, NaN winning, as PyTorch.
