@@ -1,13 +1,14 @@
-//! The trainer on real data: determinism, resume equivalence (between and inside epochs,
-//! with momentum), events, control, divergence, and checkpoints that refuse bad files.
+//! The trainer on real data (through the compiled program, its default on the CPU):
+//! determinism, resume equivalence (between and inside epochs, with momentum), events,
+//! control, divergence, checkpoints that refuse bad files, and agreement with the tape.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use resnet_core::dfdx::prelude::Cpu;
 use resnet_core::train::{
-    spawn, train, Checkpoint, Control, LrSchedule, OnSaveError, Resume, RunPlan, SaveReason, Saving, Session,
-    TrainConfig, TrainEvent,
+    spawn, train, Checkpoint, Control, Engine, LrSchedule, OnSaveError, Resume, RunPlan, SaveReason, Saving,
+    Session, TrainConfig, TrainEvent,
 };
 
 use crate::support::real_data;
@@ -301,4 +302,40 @@ fn a_failed_save_pauses_the_run_until_a_retry_succeeds_when_the_plan_says_so() {
     assert_eq!(kinds, ["epoch", "save failed", "saved", "resumed", "epoch", "saved", "finished"]);
     let ckpt = Checkpoint::load(&path).unwrap();
     assert_eq!((ckpt.position.epoch, ckpt.history.len()), (2, 2), "the run went on and finished");
+}
+
+/// The trainer's default engine on the CPU is the compiled program; three steps of the
+/// quick recipe through it and through dfdx's tape give the same losses to 1e-3.
+#[test]
+fn three_steps_of_the_quick_recipe_agree_between_the_program_and_the_tape() {
+    let quick = TrainConfig::quick();
+    let config =
+        TrainConfig { epochs: 1, limit_train: Some(3 * quick.batch_size), limit_test: Some(64), ..quick };
+    let losses = |engine: Engine| -> Vec<f64> {
+        let plan = RunPlan { engine, ..RunPlan::new(config.clone(), Saving::default(), None).unwrap() };
+        let events = run(&with_plan(plan));
+        let started = events.iter().find_map(|e| match e {
+            TrainEvent::Started { engine, .. } => Some(*engine),
+            _ => None,
+        });
+        assert_eq!(started, Some(engine));
+        assert!(!events.iter().any(|e| matches!(e, TrainEvent::Warning(_))), "{events:?}");
+        events
+            .iter()
+            .filter_map(|e| match e {
+                TrainEvent::Batch { loss, .. } => Some(*loss),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(RunPlan::new(config.clone(), Saving::default(), None).unwrap().engine, Engine::Program);
+    let (program, tape) = (losses(Engine::Program), losses(Engine::Tape));
+    assert_eq!(program.len(), 3);
+    for (step, (a, b)) in program.iter().zip(&tape).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-3 * b.abs(),
+            "step {}: {a} through the program, {b} through the tape",
+            step + 1
+        );
+    }
 }

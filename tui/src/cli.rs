@@ -229,6 +229,10 @@ pub struct TrainArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// How training steps run: `program` (the model compiled into a training program, the
+    /// CPU's fast way) or `tape` (dfdx's tape, op by op, on any device).
+    #[arg(long, default_value = "program", value_parser = parse_engine)]
+    pub engine: Engine,
 }
 
 impl TrainArgs {

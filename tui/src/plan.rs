@@ -41,7 +41,7 @@ pub fn plan(
 ) -> Result<RunPlan, Failure> {
     let saving = Saving { checkpoint, keep: args.keep as usize, save_every: args.save_every, on_save_error };
     let plan = RunPlan::new(config, saving, resume.cloned()).map_err(Failure::usage)?;
-    Ok(RunPlan { block_stats_every: args.block_stats_every, ..plan })
+    Ok(RunPlan { block_stats_every: args.block_stats_every, engine: args.engine, ..plan })
 }
 
 /// Finds the data (`data_dir`, else the usual places, else a download when allowed), loads

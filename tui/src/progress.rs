@@ -147,6 +147,7 @@ mod tests {
                 start_epoch: 0,
                 start_batch: 0,
                 device: "cpu".into(),
+                engine: resnet_core::train::Engine::Program,
                 resumed_from: None,
             },
             Duration::ZERO,

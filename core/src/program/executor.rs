@@ -38,6 +38,10 @@ const NORM_MOMENTUM: f64 = 0.1;
 /// ```
 pub struct TrainProgram {
     nodes: Vec<Node>,
+    /// The gradient buffer of each value (none for the images), planned once.
+    grad_slot: Vec<usize>,
+    /// The elements per image of each gradient buffer: the largest value it serves.
+    slot_len: Vec<usize>,
     /// (C, H, W) of each value.
     values: Vec<[usize; 3]>,
     /// The live taps of each convolution node (empty for others).
@@ -55,6 +59,7 @@ struct Arena {
     capacity: usize,
     batch: usize,
     act: Vec<Vec<f32>>,
+    /// Gradient buffers, shared by values whose gradients are never live at once.
     grad: Vec<Vec<f32>>,
     /// Per node: a convolution's weights in tap order.
     w_taps: Vec<Vec<f32>>,
@@ -76,8 +81,11 @@ impl TrainProgram {
             .map(|n| if let Node::Conv { g, .. } = n { Some(Taps::new(g)) } else { None })
             .collect();
         let pieces = sgd::pieces(&params);
+        let (grad_slot, slot_len) = plan_gradients(&nodes, &values);
         Ok(TrainProgram {
             nodes,
+            grad_slot,
+            slot_len,
             values,
             taps,
             store: Store::new(params, total),
@@ -165,7 +173,8 @@ impl TrainProgram {
         }
         let last = self.nodes.last().map_or(0, Node::output);
         let len = n * self.image_len(last);
-        let (logits, grad) = (&self.arena.act[last][..len], &mut self.arena.grad[last][..len]);
+        let (logits, grad) =
+            (&self.arena.act[last][..len], &mut self.arena.grad[self.grad_slot[last]][..len]);
         let loss = dense::cross_entropy(logits, labels, grad);
         let mut written = vec![false; self.values.len()];
         written[last] = true;
@@ -196,8 +205,7 @@ impl TrainProgram {
         let a = &mut self.arena;
         a.capacity = n;
         a.act = lens.iter().map(|&l| vec![0.0; l]).collect();
-        a.grad =
-            lens.iter().enumerate().map(|(v, &l)| if v == 0 { Vec::new() } else { vec![0.0; l] }).collect();
+        a.grad = self.slot_len.iter().map(|&l| vec![0.0; n * l]).collect();
         a.w_taps = vec![Vec::new(); self.nodes.len()];
         a.stats = vec![norm::Stats::default(); self.nodes.len()];
         a.argmax = self
@@ -273,7 +281,7 @@ impl TrainProgram {
         let node = self.nodes[i].clone();
         let lens: Vec<usize> = self.values.iter().map(|d| n * d.iter().product::<usize>()).collect();
         let out = node.output();
-        let gy_buf = core::mem::take(&mut self.arena.grad[out]);
+        let gy_buf = core::mem::take(&mut self.arena.grad[self.grad_slot[out]]);
         let gy = &gy_buf[..lens[out]];
         // The inputs' gradient buffers (the images have none) and whether to add to them.
         let mut gx: Vec<(usize, Vec<f32>, bool)> = node
@@ -282,7 +290,7 @@ impl TrainProgram {
             .filter(|&v| v != 0)
             .map(|v| {
                 let acc = core::mem::replace(&mut written[v], true);
-                (v, core::mem::take(&mut self.arena.grad[v]), acc)
+                (v, core::mem::take(&mut self.arena.grad[self.grad_slot[v]]), acc)
             })
             .collect();
         let mut first = gx.first_mut().map(|(v, b, acc)| (&mut b[..lens[*v]], *acc));
@@ -355,10 +363,54 @@ impl TrainProgram {
             }
         }
         for (v, buf, _) in gx {
-            self.arena.grad[v] = buf;
+            self.arena.grad[self.grad_slot[v]] = buf;
         }
-        self.arena.grad[out] = gy_buf;
+        self.arena.grad[self.grad_slot[out]] = gy_buf;
     }
+}
+
+/// Which gradient buffer each value uses, and each buffer's elements per image. A value's
+/// gradient lives from the backward pass of its last reader (the first to write it) to that
+/// of the node that made it; buffers whose values are never live at once are shared,
+/// best fit first. The images (value 0) have none.
+fn plan_gradients(nodes: &[Node], values: &[[usize; 3]]) -> (Vec<usize>, Vec<usize>) {
+    let image_len = |v: usize| values[v].iter().product::<usize>();
+    let last = nodes.last().map_or(0, Node::output);
+    // The backward step (counting down from the loss, which writes the logits' gradient)
+    // at which each value's gradient is first written.
+    let mut first_write = vec![None; values.len()];
+    first_write[last] = Some(nodes.len());
+    for (i, node) in nodes.iter().enumerate() {
+        for v in node.inputs() {
+            first_write[v] = Some(first_write[v].map_or(i, |w: usize| w.max(i)));
+        }
+    }
+    let (mut slot, mut len, mut free) =
+        (vec![usize::MAX; values.len()], Vec::<usize>::new(), Vec::<usize>::new());
+    let acquire = |v: usize, slot: &mut Vec<usize>, len: &mut Vec<usize>, free: &mut Vec<usize>| {
+        let need = image_len(v);
+        let fit = free.iter().enumerate().filter(|(_, &s)| len[s] >= need).min_by_key(|(_, &s)| len[s]);
+        slot[v] = match fit.map(|(i, _)| i) {
+            Some(i) => free.swap_remove(i),
+            None => {
+                len.push(need);
+                len.len() - 1
+            }
+        };
+    };
+    acquire(last, &mut slot, &mut len, &mut free);
+    for i in (0..nodes.len()).rev() {
+        for v in nodes[i].inputs() {
+            if v != 0 && first_write[v] == Some(i) && slot[v] == usize::MAX {
+                acquire(v, &mut slot, &mut len, &mut free);
+            }
+        }
+        // The node's output gradient is read for the last time here.
+        free.push(slot[nodes[i].output()]);
+    }
+    // The images have no gradient; point them at any buffer (never used).
+    slot[0] = 0;
+    (slot, len)
 }
 
 /// Two disjoint ranges (offset, length) of `buf`, the first before the second.

@@ -13,6 +13,7 @@ use dfdx::prelude::*;
 
 use super::BlockStats;
 use crate::nn::visit::{each_tensor, EachTensor, InPlace};
+use crate::program::TrainProgram;
 use crate::Error;
 
 /// One trainable tensor at the step being measured.
@@ -58,6 +59,16 @@ fn copy_to<S: Shape, D: Device<f32>>(t: &Tensor<S, f32, D>, buffer: &mut Vec<f32
     len
 }
 
+/// Σ before² and Σ (after − before)².
+fn squares(before: &[f32], after: &[f32]) -> (f64, f64) {
+    let (mut weight_sq, mut change_sq) = (0.0, 0.0);
+    for (&w, &v) in before.iter().zip(after) {
+        weight_sq += f64::from(w) * f64::from(w);
+        change_sq += (f64::from(v) - f64::from(w)).powi(2);
+    }
+    (weight_sq, change_sq)
+}
+
 fn sum_sq(values: &[f32]) -> f64 {
     values.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
 }
@@ -101,11 +112,7 @@ impl<D: Device<f32>> EachTensor<D> for AfterVisit<'_> {
             let len = copy_to(t, &mut flow.scratch);
             // Without a matching `before_step` there is nothing to compare: zeros.
             let before = flow.before.get(self.offset..self.offset + len).unwrap_or(&[]);
-            let (mut weight_sq, mut change_sq) = (0.0, 0.0);
-            for (&w, &v) in before.iter().zip(&flow.scratch[..len]) {
-                weight_sq += f64::from(w) * f64::from(w);
-                change_sq += (f64::from(v) - f64::from(w)).powi(2);
-            }
+            let (weight_sq, change_sq) = squares(before, &flow.scratch[..len]);
             if let Some(m) = flow.tensors.get_mut(self.index) {
                 m.weight_sq = weight_sq;
                 m.change_sq = change_sq;
@@ -143,6 +150,42 @@ impl GradientFlow {
     {
         let mut visit = AfterVisit { flow: self, index: 0, offset: 0 };
         each_tensor::<M, D, _>((model, String::new()), &mut InPlace(&mut visit))?;
+        Ok(self.blocks())
+    }
+
+    /// Reads the program's trainable weights and the norms of their gradients before its
+    /// update.
+    pub(crate) fn before_program_step(&mut self, program: &TrainProgram) {
+        self.tensors.clear();
+        let mut offset = 0;
+        for (name, w, g) in program.trainable() {
+            if self.before.len() < offset + w.len() {
+                self.before.resize(offset + w.len(), 0.0);
+            }
+            self.before[offset..offset + w.len()].copy_from_slice(w);
+            self.tensors.push(Measured {
+                name: name.into(),
+                grad_sq: sum_sq(g),
+                weight_sq: 0.0,
+                change_sq: 0.0,
+            });
+            offset += w.len();
+        }
+    }
+
+    /// Each block's numbers, `program` being the same program after its update.
+    pub(crate) fn after_program_step(&mut self, program: &TrainProgram) -> Vec<BlockStats> {
+        let mut offset = 0;
+        for ((_, w, _), m) in program.trainable().zip(self.tensors.iter_mut()) {
+            let before = self.before.get(offset..offset + w.len()).unwrap_or(&[]);
+            (m.weight_sq, m.change_sq) = squares(before, w);
+            offset += w.len();
+        }
+        self.blocks()
+    }
+
+    /// The measured tensors summed per block, in model order.
+    fn blocks(&self) -> Vec<BlockStats> {
         let last = self.tensors.iter().filter_map(|m| top_index(&m.name)).max().unwrap_or(0);
         // Per block, in model order: (grad², weight², change²).
         let mut sums: BTreeMap<(usize, usize), (String, [f64; 3])> = BTreeMap::new();
@@ -153,15 +196,14 @@ impl GradientFlow {
             entry.1[1] += m.weight_sq;
             entry.1[2] += m.change_sq;
         }
-        Ok(sums
-            .into_values()
+        sums.into_values()
             .map(|(name, [g, w, d])| BlockStats {
                 name,
                 grad_norm: g.sqrt(),
                 weight_norm: w.sqrt(),
                 update_ratio: if w > 0.0 { (d / w).sqrt() } else { 0.0 },
             })
-            .collect())
+            .collect()
     }
 }
 

@@ -42,6 +42,10 @@ where
     /// channels-last) instead of dfdx's forward pass on the device: true for the CPU.
     const COMPILED_INFERENCE: bool = false;
 
+    /// Whether training steps can run as a [`crate::program::TrainProgram`] (the CPU's):
+    /// [`super::Engine::Program`] elsewhere falls back to the tape.
+    const TRAINS_PROGRAM: bool = false;
+
     /// The name d2l prints (`cpu`, `cuda:0`).
     fn label(&self) -> String;
 
@@ -63,6 +67,7 @@ where
 
 impl TrainDevice for Cpu {
     const COMPILED_INFERENCE: bool = true;
+    const TRAINS_PROGRAM: bool = true;
 
     fn label(&self) -> String {
         "cpu".into()

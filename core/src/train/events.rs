@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::{BlockReport, DeviceInfo, EpochMetrics, TrainConfig};
+use super::{BlockReport, DeviceInfo, Engine, EpochMetrics, TrainConfig};
 
 /// Why a checkpoint was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +49,8 @@ pub enum TrainEvent {
         start_batch: usize,
         /// The compute device, as d2l prints it (`cpu`).
         device: String,
+        /// What the steps run on.
+        engine: Engine,
         /// The checkpoint this run resumed from.
         resumed_from: Option<String>,
     },

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Checkpoint, TrainConfig};
+use super::{Checkpoint, Engine, TrainConfig};
 use crate::Error;
 
 /// A checkpoint to continue from, and its file.
@@ -65,6 +65,8 @@ pub struct RunPlan {
     pub saving: Saving,
     /// The checkpoint to continue from, shared: the front end keeps it until the run starts.
     pub resume: Option<Arc<Resume>>,
+    /// What the training steps run on (the program falls back to the tape off the CPU).
+    pub engine: Engine,
     /// Report each block's gradient flow ([`super::TrainEvent::Blocks`]) at the first step
     /// and then every this many steps; 0 never.
     pub block_stats_every: u64,
@@ -89,7 +91,13 @@ impl RunPlan {
             save_every: saving.save_every.filter(|&n| n > 0),
             on_save_error: saving.on_save_error,
         };
-        Ok(RunPlan { config, saving, resume, block_stats_every: BLOCK_STATS_EVERY })
+        Ok(RunPlan {
+            config,
+            saving,
+            resume,
+            engine: Engine::default(),
+            block_stats_every: BLOCK_STATS_EVERY,
+        })
     }
 }
 

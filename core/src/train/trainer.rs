@@ -12,8 +12,8 @@ use super::block_stats::GradientFlow;
 use super::loss::{cross_entropy, one_hot};
 use super::sgd::{SgdSettings, TorchSgd};
 use super::{
-    correct, BlockReport, BlockStats, Checkpoint, Control, EpochMetrics, EpochTotals, OnSaveError, Position,
-    RunPlan, SaveReason, TrainDevice, TrainEvent,
+    correct, BlockReport, BlockStats, Checkpoint, Control, Engine, EpochMetrics, EpochTotals, OnSaveError,
+    Position, RunPlan, SaveReason, TrainDevice, TrainEvent,
 };
 use crate::checkpoint::{load_named, named_tensors, remove_stale_temps, Header};
 pub use crate::data::idx::CLASSES;
@@ -22,6 +22,7 @@ use crate::data::{batch_count, batch_ranges, epoch_order, make_batch, FashionMni
 use crate::infer::{Compiled, Infer};
 use crate::models::with_model;
 use crate::nn::init::xavier_uniform;
+use crate::program::{Lower, TrainProgram};
 use crate::summary::ModelShape;
 use crate::Error;
 
@@ -72,8 +73,9 @@ type Images<D, T> = Tensor<(usize, Const<IN_CHANNELS>, usize, usize), f32, D, T>
 type Logits<D, T> = Tensor<(usize, Const<CLASSES>), f32, D, T>;
 
 /// A model type the trainer can train on `D`: built, forward in both modes, visited,
-/// compiled for evaluation.
-pub trait Trainable<D: TrainDevice>: BuildOnDevice<D, f32, Built = Self::Model> + ModelShape + Infer
+/// compiled for evaluation and for training.
+pub trait Trainable<D: TrainDevice>:
+    BuildOnDevice<D, f32, Built = Self::Model> + ModelShape + Infer + Lower
 where
     Error: From<D::Err>,
 {
@@ -87,7 +89,7 @@ where
 impl<D: TrainDevice, M> Trainable<D> for M
 where
     Error: From<D::Err>,
-    M: BuildOnDevice<D, f32> + ModelShape + Infer,
+    M: BuildOnDevice<D, f32> + ModelShape + Infer + Lower,
     M::Built: TensorCollection<f32, D>
         + Clone
         + ModuleMut<Images<D, OwnedTape<f32, D>>, Output = Logits<D, OwnedTape<f32, D>>, Error = D::Err>
@@ -113,6 +115,10 @@ where
     history: Vec<EpochMetrics>,
     /// The batch size of the last step: the device's buffer cache holds buffers of its sizes.
     last_batch: usize,
+    /// The model compiled for training ([`Engine::Program`] on the CPU): it owns the
+    /// weights, momentum and running statistics while the run goes; `model` is brought up
+    /// to date from it where a dfdx model is needed (test passes, checkpoints).
+    program: Option<TrainProgram>,
 }
 
 /// The first `limit` examples of `split` (all without a limit).
@@ -152,10 +158,51 @@ where
             }
             (position, history) = (ckpt.position, ckpt.history.clone());
         }
-        let grads = Some(model.try_alloc_grads()?);
         let resizer = Resizer::new(SIDE, c.resize);
+        let program = if s.plan.engine == Engine::Program && D::TRAINS_PROGRAM {
+            let side = resizer.output_side();
+            let mut program = TrainProgram::compile::<M>([IN_CHANNELS, side, side])?;
+            program.load(&named_tensors(&model)?, "the model")?;
+            if let Some(v) = &sgd.velocity {
+                program.load_velocity(&named_tensors(v)?, "the momentum")?;
+            }
+            Some(program)
+        } else {
+            None
+        };
+        let grads = if program.is_some() { None } else { Some(model.try_alloc_grads()?) };
         let flow = GradientFlow::default();
-        Ok(Self { s, control, dev, model, sgd, grads, flow, resizer, position, history, last_batch: 0 })
+        Ok(Self {
+            s,
+            control,
+            dev,
+            model,
+            sgd,
+            grads,
+            flow,
+            resizer,
+            position,
+            history,
+            last_batch: 0,
+            program,
+        })
+    }
+
+    /// What the steps run on.
+    fn engine(&self) -> Engine {
+        if self.program.is_some() {
+            Engine::Program
+        } else {
+            Engine::Tape
+        }
+    }
+
+    /// Brings the dfdx model up to date with the program's weights and statistics.
+    fn sync_model(&mut self) -> Result<(), Error> {
+        if let Some(program) = &self.program {
+            load_named(&mut self.model, &program.tensors(), "the training program")?;
+        }
+        Ok(())
     }
 
     /// Training examples per epoch and test examples.
@@ -201,8 +248,15 @@ where
             start_epoch: self.position.epoch,
             start_batch: self.position.batch,
             device: self.dev.label(),
+            engine: self.engine(),
             resumed_from: plan.resume.as_ref().map(|r| r.path.display().to_string()),
         });
+        if plan.engine == Engine::Program && self.program.is_none() {
+            sink(TrainEvent::Warning(format!(
+                "the training program runs on the CPU only: training on {} through dfdx's tape",
+                self.dev.label()
+            )));
+        }
         self.report_device(sink);
     }
 
@@ -297,6 +351,7 @@ where
     fn finish_epoch(&mut self, started: Instant, sink: &mut dyn FnMut(TrainEvent)) -> Result<(), Error> {
         let epoch = self.position.epoch;
         sink(TrainEvent::Evaluating { epoch: epoch + 1 });
+        self.sync_model()?;
         let test_acc = self.evaluate(&self.s.data.test, self.sizes().1)?;
         let t = self.position.totals;
         let metrics = EpochMetrics {
@@ -325,6 +380,16 @@ where
         lr: f64,
         report: bool,
     ) -> Result<(f64, usize, Option<Vec<BlockStats>>), Error> {
+        if let Some(program) = &mut self.program {
+            let loss = program.forward_backward(&images, labels)?;
+            let right = correct(program.logits(), labels, CLASSES);
+            if report {
+                self.flow.before_program_step(program);
+            }
+            program.update(lr, &self.sgd.settings);
+            let blocks = report.then(|| self.flow.after_program_step(program));
+            return Ok((loss, right, blocks));
+        }
         if labels.len() != self.last_batch {
             // The cached buffers fit the last batch's size, not this one's (an epoch's last):
             // released, so that two sets of buffers are not kept.
@@ -395,6 +460,7 @@ where
             }
             return Ok(());
         };
+        self.sync_model()?;
         let mut failed = false;
         loop {
             match self.checkpoint().and_then(|c| c.save_keeping(path, self.s.plan.saving.keep)) {
@@ -438,7 +504,10 @@ where
             config: self.s.plan.config.clone(),
             position: self.position,
             params,
-            velocity: self.sgd.velocity.as_ref().map(named_tensors).transpose()?,
+            velocity: match &self.program {
+                Some(program) => program.velocity(),
+                None => self.sgd.velocity.as_ref().map(named_tensors).transpose()?,
+            },
             history: self.history.clone(),
         })
     }

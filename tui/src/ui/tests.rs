@@ -79,6 +79,7 @@ fn training_app() -> App {
             start_epoch: 0,
             start_batch: 0,
             device: "cpu".into(),
+            engine: resnet_core::train::Engine::Program,
             resumed_from: None,
         },
         secs(3.0),
