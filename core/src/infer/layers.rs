@@ -149,11 +149,21 @@ macro_rules! tuple_ops {
     )+};
 }
 
-tuple_ops!(
-    [M1 0],
-    [M1 0, M2 1],
-    [M1 0, M2 1, M3 2],
-    [M1 0, M2 1, M3 2, M4 3],
-    [M1 0, M2 1, M3 2, M4 3, M5 4],
-    [M1 0, M2 1, M3 2, M4 3, M5 4, M6 5]
-);
+/// Calls `$impl!` with the tuple sizes the models use (1 to 6), each member a type parameter
+/// and its index: `[M1 0], [M1 0, M2 1], ...`.
+macro_rules! tuple_arities {
+    ($impl:ident) => {
+        $impl!(
+            [M1 0],
+            [M1 0, M2 1],
+            [M1 0, M2 1, M3 2],
+            [M1 0, M2 1, M3 2, M4 3],
+            [M1 0, M2 1, M3 2, M4 3, M5 4],
+            [M1 0, M2 1, M3 2, M4 3, M5 4, M6 5]
+        );
+    };
+}
+#[cfg(feature = "std")]
+pub(crate) use tuple_arities;
+
+tuple_arities!(tuple_ops);

@@ -24,6 +24,8 @@ use alloc::vec::Vec;
 #[cfg(feature = "std")]
 pub use compiled::Compiled;
 pub use kernels::Epilogue;
+#[cfg(feature = "std")]
+pub(crate) use layers::tuple_arities;
 pub use layers::Infer;
 pub use network::Network;
 #[cfg(feature = "std")]

@@ -129,11 +129,4 @@ macro_rules! tuple_lower {
     )+};
 }
 
-tuple_lower!(
-    [M1 0],
-    [M1 0, M2 1],
-    [M1 0, M2 1, M3 2],
-    [M1 0, M2 1, M3 2, M4 3],
-    [M1 0, M2 1, M3 2, M4 3, M5 4],
-    [M1 0, M2 1, M3 2, M4 3, M5 4, M6 5]
-);
+crate::infer::tuple_arities!(tuple_lower);
