@@ -5,7 +5,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::graph::{Builder, Node};
+use super::graph::{fuse, Builder, Node};
 use super::kernels::{conv, dense, norm, pointwise, pool};
 use super::lower::Lower;
 use super::sgd;
@@ -76,6 +76,7 @@ impl TrainProgram {
         let (mut b, x) = Builder::new(input);
         M::lower("", &mut b, x)?;
         let Builder { values, nodes, params, total } = b;
+        let nodes = fuse(nodes, values.len());
         let taps = nodes
             .iter()
             .map(|n| if let Node::Conv { g, .. } = n { Some(Taps::new(g)) } else { None })
@@ -201,7 +202,12 @@ impl TrainProgram {
         if self.arena.capacity >= n {
             return;
         }
-        let lens: Vec<usize> = (0..self.values.len()).map(|v| n * self.image_len(v)).collect();
+        // Values a fusion left without a producer get no buffer.
+        let mut made = vec![false; self.values.len()];
+        made[0] = true;
+        self.nodes.iter().for_each(|node| made[node.output()] = true);
+        let lens: Vec<usize> =
+            (0..self.values.len()).map(|v| if made[v] { n * self.image_len(v) } else { 0 }).collect();
         let a = &mut self.arena;
         a.capacity = n;
         a.act = lens.iter().map(|&l| vec![0.0; l]).collect();

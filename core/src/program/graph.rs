@@ -68,6 +68,20 @@ impl Node {
         }
     }
 
+    /// Replaces each value the node reads by `f(value)`.
+    pub fn map_inputs(&mut self, f: impl Fn(usize) -> usize) {
+        match self {
+            Node::Add { a, b, .. } => (*a, *b) = (f(*a), f(*b)),
+            Node::Conv { x, .. }
+            | Node::Norm { x, .. }
+            | Node::Relu { x, .. }
+            | Node::MaxPool { x, .. }
+            | Node::GlobalAvgPool { x, .. }
+            | Node::Flatten { x, .. }
+            | Node::Linear { x, .. } => *x = f(*x),
+        }
+    }
+
     /// The value the node writes.
     pub fn output(&self) -> usize {
         match *self {
@@ -205,4 +219,32 @@ impl Builder {
         self.nodes.push(Node::Add { a: a.0, b: b.0, y, relu: false });
         Ok(Value(y))
     }
+}
+
+/// `nodes` with each ReLU that is the only reader of a batch norm's or a residual add's
+/// output folded into that node (its `relu`), and the ReLU's readers reading that output.
+pub(crate) fn fuse(nodes: Vec<Node>, values: usize) -> Vec<Node> {
+    let mut readers = vec![0usize; values];
+    for n in &nodes {
+        for v in n.inputs() {
+            readers[v] += 1;
+        }
+    }
+    let mut rename: Vec<usize> = (0..values).collect();
+    let mut out: Vec<Node> = Vec::with_capacity(nodes.len());
+    for mut node in nodes {
+        node.map_inputs(|v| rename[v]);
+        if let Node::Relu { x, y } = node {
+            let producer = out.iter_mut().rev().find(|n| n.output() == x);
+            if let Some(Node::Norm { relu, .. } | Node::Add { relu, .. }) = producer {
+                if readers[x] == 1 && !*relu {
+                    *relu = true;
+                    rename[y] = x;
+                    continue;
+                }
+            }
+        }
+        out.push(node);
+    }
+    out
 }
