@@ -514,7 +514,7 @@ fn the_same_command_with_resume_added_continues_the_run() {
 
 #[test]
 fn bench_prints_one_json_line_and_a_profile() {
-    // The tape's kernels report their phases; the program is the default engine.
+    // The program is the default engine; each engine reports its phases.
     let args = ["bench", "--res", "16", "--batch", "4", "--steps", "1", "--threads", "1"];
     let out = resnet_tui(&args);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -543,6 +543,22 @@ fn bench_prints_one_json_line_and_a_profile() {
         assert!(names.contains(&phase), "{phase}: {names:?}");
     }
     assert_eq!(names.last(), Some(&"whole step"));
+    // The program reports its own phases, and the head it runs without dfdx.
+    let out = resnet_tui(&[&args[..], &["--profile"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let names: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["phase"].as_str().unwrap().to_owned())
+        .collect();
+    for phase in
+        ["conv backward: weight gemm", "global pool, flatten, linear, loss", "sgd update + zeroing gradients"]
+    {
+        assert!(names.iter().any(|n| n == phase), "{phase}: {names:?}");
+    }
+    assert!(names.iter().all(|n| !n.contains("dfdx")), "{names:?}");
+    assert_eq!(names.last().map(String::as_str), Some("whole step"));
     let out = resnet_tui(&["bench", "--batch", "0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--batch"), "{}", stderr(&out));

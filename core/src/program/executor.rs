@@ -6,12 +6,13 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::graph::{fuse, Builder, Node};
-use super::kernels::{conv, dense, norm, pointwise, pool};
+use super::kernels::{conv, dense, direct, norm, pointwise, pool};
 use super::lower::Lower;
 use super::sgd;
 use super::store::Store;
 use crate::checkpoint::NamedTensor;
 use crate::ops::cpu::im2col::{add_taps_to_weights, weights_to_taps, Taps};
+use crate::ops::cpu::profile::{span, timed, Phase};
 use crate::ops::Geometry2d;
 use crate::run::SgdSettings;
 use crate::Error;
@@ -61,8 +62,13 @@ struct Arena {
     act: Vec<Vec<f32>>,
     /// Gradient buffers, shared by values whose gradients are never live at once.
     grad: Vec<Vec<f32>>,
-    /// Per node: a convolution's weights in tap order.
-    w_taps: Vec<Vec<f32>>,
+    /// Per node: a convolution's weights as its forward kernel reads them (the direct
+    /// kernel's order, or im2row's tap order).
+    w_forward: Vec<Vec<f32>>,
+    /// Per node: a convolution's weights as its input gradient's kernel reads them.
+    w_backward: Vec<Vec<f32>>,
+    /// A convolution's weight gradient in its kernel's order, before the model's order.
+    weight_sums: Vec<f32>,
     /// Per node: a batch norm's statistics.
     stats: Vec<norm::Stats>,
     /// Per node: a max-pool's argmax.
@@ -176,7 +182,7 @@ impl TrainProgram {
         let len = n * self.image_len(last);
         let (logits, grad) =
             (&self.arena.act[last][..len], &mut self.arena.grad[self.grad_slot[last]][..len]);
-        let loss = dense::cross_entropy(logits, labels, grad);
+        let loss = timed(Phase::Head, || dense::cross_entropy(logits, labels, grad));
         let mut written = vec![false; self.values.len()];
         written[last] = true;
         for i in (0..self.nodes.len()).rev() {
@@ -188,6 +194,7 @@ impl TrainProgram {
     /// SGD at learning rate `lr` with the gradients of the last backward pass.
     pub fn update(&mut self, lr: f64, settings: &SgdSettings) {
         let s = &mut self.store;
+        let _span = span(Phase::Optimizer);
         sgd::step(&self.pieces, &mut s.data, &s.grads, &mut s.velocity, lr, settings);
     }
 
@@ -212,7 +219,8 @@ impl TrainProgram {
         a.capacity = n;
         a.act = lens.iter().map(|&l| vec![0.0; l]).collect();
         a.grad = self.slot_len.iter().map(|&l| vec![0.0; n * l]).collect();
-        a.w_taps = vec![Vec::new(); self.nodes.len()];
+        a.w_forward = vec![Vec::new(); self.nodes.len()];
+        a.w_backward = vec![Vec::new(); self.nodes.len()];
         a.stats = vec![norm::Stats::default(); self.nodes.len()];
         a.argmax = self
             .nodes
@@ -226,8 +234,10 @@ impl TrainProgram {
 
     fn forward_node(&mut self, i: usize, n: usize) {
         let node = self.nodes[i].clone();
+        let _span = node_phase(&node, Pass::Forward).map(span);
         let y_len = n * self.image_len(node.output());
         let mut y = core::mem::take(&mut self.arena.act[node.output()]);
+        let mut ordered = core::mem::take(&mut self.arena.w_forward[i]);
         let out = &mut y[..y_len];
         let s = &self.store;
         let act = &self.arena.act;
@@ -236,9 +246,14 @@ impl TrainProgram {
             Node::Conv { x, weight, bias, g, .. } => {
                 let g = Geometry2d { batch: n, ..g };
                 let taps = self.taps[i].as_ref().copied().unwrap_or_else(|| Taps::new(&g));
-                let w_taps = weights_to_taps(s.slice(&s.data, weight), &g, &taps);
-                conv::forward(x_of(x), &w_taps, bias.map(|b| s.slice(&s.data, b)), &g, &taps, out);
-                self.arena.w_taps[i] = w_taps;
+                let (w, b) = (s.slice(&s.data, weight), bias.map(|b| s.slice(&s.data, b)));
+                if direct::applies(&g) {
+                    timed(Phase::WeightReorder, || direct::weights_for_forward(w, &g, &mut ordered));
+                    timed(Phase::ConvForwardDirect, || direct::forward(x_of(x), &ordered, b, &g, out, false));
+                } else {
+                    ordered = timed(Phase::WeightReorder, || weights_to_taps(w, &g, &taps));
+                    conv::forward(x_of(x), &ordered, b, &g, &taps, out);
+                }
             }
             Node::Norm { x, scale, bias, mean, var, relu, .. } => {
                 let stats = norm::forward(
@@ -279,12 +294,14 @@ impl TrainProgram {
             Node::Add { a, b, relu, .. } => pointwise::add(x_of(a), x_of(b), out, relu),
         }
         self.arena.act[node.output()] = y;
+        self.arena.w_forward[i] = ordered;
     }
 
     /// The node's backward pass: its parameters' gradients written, its inputs' gradients
     /// written or (when `written` says another node already has) added.
     fn backward_node(&mut self, i: usize, n: usize, written: &mut [bool]) {
         let node = self.nodes[i].clone();
+        let _span = node_phase(&node, Pass::Backward).map(span);
         let lens: Vec<usize> = self.values.iter().map(|d| n * d.iter().product::<usize>()).collect();
         let out = node.output();
         let gy_buf = core::mem::take(&mut self.arena.grad[self.grad_slot[out]]);
@@ -309,7 +326,6 @@ impl TrainProgram {
             Node::Conv { x, weight, bias, g, .. } => {
                 let g = Geometry2d { batch: n, ..g };
                 let taps = self.taps[i].unwrap_or_else(|| Taps::new(&g));
-                let mut gw_taps = vec![0.0f32; g.out_channels * taps.len()];
                 let (gw, gb) = match bias {
                     Some(b) => {
                         let (gw, gb) = pair_mut(grads, span(weight), span(b));
@@ -317,8 +333,45 @@ impl TrainProgram {
                     }
                     None => (&mut grads[span(weight).0..][..span(weight).1], None),
                 };
-                conv::backward(x_of(x), &self.arena.w_taps[i], &g, &taps, gy, first.take(), &mut gw_taps, gb);
-                add_taps_to_weights(&gw_taps, &g, &taps, gw, false);
+                let w = value(weight);
+                let is_direct = direct::applies(&g);
+                let mut ordered = core::mem::take(&mut self.arena.w_backward[i]);
+                let mut sums = core::mem::take(&mut self.arena.weight_sums);
+                if is_direct {
+                    sums.resize(gw.len(), 0.0);
+                    timed(Phase::ConvBackwardWeightDirect, || {
+                        direct::weight_gradient(x_of(x), gy, &g, &mut sums);
+                        if let Some(gb) = gb {
+                            dense::bias_gradient(gy, gb);
+                        }
+                    });
+                    timed(Phase::WeightReorder, || direct::weights_to_model_order(&sums, &g, gw));
+                } else {
+                    sums.resize(g.out_channels * taps.len(), 0.0);
+                    conv::weight_gradient(x_of(x), &g, &taps, gy, &mut sums, gb);
+                    timed(Phase::WeightReorder, || add_taps_to_weights(&sums, &g, &taps, gw, false));
+                }
+                if let Some((gx, accumulate)) = first.take() {
+                    if let Some(t) = direct::input_gradient_geometry(&g) {
+                        timed(Phase::WeightReorder, || {
+                            direct::weights_for_input_gradient(w, &g, &mut ordered)
+                        });
+                        timed(Phase::ConvBackwardInputDirect, || {
+                            direct::forward(gy, &ordered, None, &t, gx, accumulate)
+                        });
+                    } else {
+                        let w_taps = if is_direct {
+                            // The forward pass kept the direct kernel's order; the gemm reads taps.
+                            ordered = timed(Phase::WeightReorder, || weights_to_taps(w, &g, &taps));
+                            &ordered
+                        } else {
+                            &self.arena.w_forward[i]
+                        };
+                        conv::input_gradient(w_taps, &g, &taps, gy, gx, accumulate);
+                    }
+                }
+                self.arena.w_backward[i] = ordered;
+                self.arena.weight_sums = sums;
             }
             Node::Norm { x, y, scale, bias, relu, .. } => {
                 let (gs, gb) = pair_mut(grads, span(scale), span(bias));
@@ -373,6 +426,28 @@ impl TrainProgram {
         }
         self.arena.grad[self.grad_slot[out]] = gy_buf;
     }
+}
+
+/// Which way a node is run.
+#[derive(Clone, Copy, PartialEq)]
+enum Pass {
+    Forward,
+    Backward,
+}
+
+/// The profile phase a node's pass counts under; none for a convolution, whose kernels
+/// count their parts.
+fn node_phase(node: &Node, pass: Pass) -> Option<Phase> {
+    let forward = pass == Pass::Forward;
+    Some(match node {
+        Node::Conv { .. } => return None,
+        Node::Norm { .. } if forward => Phase::NormForward,
+        Node::Norm { .. } => Phase::NormBackward,
+        Node::MaxPool { .. } if forward => Phase::PoolForward,
+        Node::MaxPool { .. } => Phase::PoolBackward,
+        Node::Relu { .. } | Node::Add { .. } => Phase::Elementwise,
+        Node::GlobalAvgPool { .. } | Node::Flatten { .. } | Node::Linear { .. } => Phase::Head,
+    })
 }
 
 /// Which gradient buffer each value uses, and each buffer's elements per image. A value's

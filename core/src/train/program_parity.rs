@@ -1,7 +1,9 @@
 //! The compiled training program against dfdx's tape, the oracle: one SGD step of every
 //! catalog model on a small batch gives the same loss, gradients, updated weights, running
-//! statistics and momentum (relative 1e-4). (Later steps drift apart as any two orders of
-//! summation do: a max-pool or ReLU that a 1e-5 change tips routes a gradient elsewhere.)
+//! statistics and momentum (relative 1e-4, or for a model with a ReLU or max-pool within
+//! f32 rounding of its kink, what its own [`sensitivity`] allows). (Later steps drift apart
+//! as any two orders of summation do: a max-pool or ReLU that a 1e-5 change tips routes a
+//! gradient elsewhere.)
 
 use dfdx::nn::tensor_collection::{ViewTensorName, ViewTensorRef};
 use dfdx::prelude::*;
@@ -58,11 +60,13 @@ fn worst(a: &[NamedTensor], b: &[NamedTensor], floor: f64) -> (f64, String) {
 }
 
 /// How far the program's own gradients move when every weight moves by at most 1e-6 of
-/// itself, less than the rounding of a sum in f32: deep networks at this size (ResNet-50 and
-/// deeper, the plain and pre-activation ones) have ReLUs and max-pools so close to their
-/// kinks that this moves gradients by 1e-3 to 1e-1 (measured), and no two f32
-/// implementations can agree closer than that. Shallow ones stay below 1e-4.
-/// Returns the relative change of the loss `loss` and of the gradients.
+/// itself, less than the rounding of a sum in f32, in each of four patterns: deep networks
+/// at this size (ResNet-50 and deeper, the plain and pre-activation ones) have ReLUs and
+/// max-pools so close to their kinks that this moves gradients by 1e-3 to 1e-1 (measured),
+/// and no two f32 implementations can agree closer than that; a shallower one may have a
+/// single ReLU within rounding of zero (ResNet-34 here: one of 16 384 inputs of a gate at
+/// 2e-6, whose flip moves the stages below by 1e-2). Those without stay below 1e-4.
+/// Returns the largest relative change of the loss `loss` and of the gradients.
 fn sensitivity<M: Lower>(
     program: &TrainProgram,
     images: &[f32],
@@ -72,22 +76,28 @@ fn sensitivity<M: Lower>(
     floor: f64,
 ) -> (f64, f64) {
     let mut moved = TrainProgram::compile::<M>([IN_CHANNELS, side, side]).unwrap();
-    let mut w = program.tensors();
-    for t in &mut w {
-        for (i, v) in t.data.iter_mut().enumerate() {
-            *v *= 1.0 + 1e-6 * ((i * 7919 % 13) as f32 - 6.0) / 6.0;
+    let mut most = (0.0f64, 0.0f64);
+    for (prime, modulus, sign) in
+        [(7919, 13, 1.0), (7919, 13, -1.0), (104_729, 17, 1.0), (15_485_863, 11, -1.0)]
+    {
+        let mut w = program.tensors();
+        for t in &mut w {
+            for (i, v) in t.data.iter_mut().enumerate() {
+                let half = (modulus / 2) as f32;
+                *v *= 1.0 + sign * 1e-6 * ((i * prime % modulus) as f32 - half) / half;
+            }
         }
+        moved.load(&w, "moved").unwrap();
+        let moved_loss = moved.forward_backward(images, labels).unwrap();
+        most.0 = most.0.max((moved_loss - loss).abs() / loss.abs().max(1.0));
+        most.1 = most.1.max(worst(&moved.gradients(), &program.gradients(), floor).0);
     }
-    moved.load(&w, "moved").unwrap();
-    let moved_loss = moved.forward_backward(images, labels).unwrap();
-    (
-        (moved_loss - loss).abs() / loss.abs().max(1.0),
-        worst(&moved.gradients(), &program.gradients(), floor).0,
-    )
+    most
 }
 
-/// One step of model `M` through the tape and through the program, compared.
-fn agree<M: Trainable<Cpu> + Lower>(name: &str, side: usize, batch: usize) {
+/// One step of model `M` through the tape and through the program, compared: to relative
+/// 1e-4 when `strict`, else to what [`sensitivity`] allows.
+fn agree<M: Trainable<Cpu> + Lower>(name: &str, side: usize, batch: usize, strict: bool) {
     let dev = Cpu::seed_from_u64(7);
     let mut model = M::try_build_on_device(&dev).unwrap();
     xavier_uniform(&mut model).unwrap();
@@ -115,8 +125,11 @@ fn agree<M: Trainable<Cpu> + Lower>(name: &str, side: usize, batch: usize) {
         // model itself is more sensitive than that.
         let largest = tape_grads.iter().map(|t| norm(&t.data)).fold(0.0, f64::max);
         let grads = program.gradients();
-        let (loss_moves, grads_move) =
-            sensitivity::<M>(&program, &images, &labels, side, ours, 1e-2 * largest);
+        let (loss_moves, grads_move) = if strict {
+            (0.0, 0.0)
+        } else {
+            sensitivity::<M>(&program, &images, &labels, side, ours, 1e-2 * largest)
+        };
         let loss_bound = 1e-4f64.max(3.0 * loss_moves);
         let rel = (ours - tape_loss).abs() / tape_loss.abs().max(1.0);
         assert!(rel <= loss_bound, "{name} step {step}: loss {ours} vs {tape_loss}");
@@ -138,7 +151,7 @@ fn agree<M: Trainable<Cpu> + Lower>(name: &str, side: usize, batch: usize) {
 fn one_step_of_every_catalog_model_agrees_with_the_tape() {
     for &name in ModelName::ALL {
         let r: Result<(), crate::Error> = with_model!(name, M => {
-            agree::<M<IN_CHANNELS, CLASSES>>(&name.to_string(), 64, 4);
+            agree::<M<IN_CHANNELS, CLASSES>>(&name.to_string(), 64, 4, false);
             Ok(())
         });
         r.unwrap();
@@ -162,5 +175,25 @@ type Downstream = (
 
 #[test]
 fn a_downstream_model_agrees_with_the_tape_to_1e_4() {
-    agree::<Downstream>("downstream", 16, 6);
+    agree::<Downstream>("downstream", 16, 6, true);
+}
+
+/// A downstream model wide enough for the direct convolution (64 output channels and more):
+/// forward, weight gradient and stride-1 input gradient direct, the stride-2 input
+/// gradients through im2row, held to the strict bound.
+type Wide = (
+    (
+        crate::nn::builders::Conv2D<1, 16, 3, 1, 1>,
+        crate::nn::builders::BatchNorm2D<16>,
+        crate::nn::builders::ReLU,
+    ),
+    crate::blocks::Residual<16, 64, 2, crate::blocks::Conv1x1>,
+    crate::blocks::Residual<64, 64>,
+    crate::blocks::BasicBlock<64, 128, 2, crate::blocks::Projection>,
+    crate::models::Head<128, CLASSES>,
+);
+
+#[test]
+fn a_model_on_the_direct_convolution_agrees_with_the_tape_to_1e_4() {
+    agree::<Wide>("wide", 12, 5, true);
 }

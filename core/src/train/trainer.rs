@@ -276,7 +276,7 @@ where
             let batch = make_batch(&self.s.data.train, &order[range], &self.resizer);
             let clock = Instant::now();
             let every = self.s.plan.block_stats_every;
-            let report = every > 0 && self.position.step % every == 0;
+            let report = every > 0 && self.position.step.is_multiple_of(every);
             let (loss, right, blocks) = self.step(batch.images, &batch.labels, batch.side, lr, report)?;
             let size = batch.labels.len();
             self.position.totals.add(loss, right, size, clock.elapsed().as_secs_f64());
@@ -318,12 +318,12 @@ where
     /// The policy between steps: the GPU's report, saves asked for or due, pausing, stopping.
     fn after_step(&mut self, sink: &mut dyn FnMut(TrainEvent)) -> Result<Flow, Error> {
         let step = self.position.step;
-        if step % 50 == 0 {
+        if step.is_multiple_of(50) {
             self.report_device(sink);
         }
         if self.control.take_save_request() {
             self.save(SaveReason::Requested, sink)?;
-        } else if self.s.plan.saving.save_every.is_some_and(|n| step % n == 0) {
+        } else if self.s.plan.saving.save_every.is_some_and(|n| step.is_multiple_of(n)) {
             self.save(SaveReason::Periodic, sink)?;
         }
         if self.control.is_paused() && !self.control.stop_requested() {

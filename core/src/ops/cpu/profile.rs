@@ -33,23 +33,41 @@ pub enum Phase {
     NormBackward,
     /// The optimizer's step and zeroing the gradients.
     Optimizer,
+    /// The training program: convolution weights to and from the orders its kernels read.
+    WeightReorder,
+    /// The training program: direct convolution, forward.
+    ConvForwardDirect,
+    /// The training program: direct convolution, the input gradient of a stride-1 one.
+    ConvBackwardInputDirect,
+    /// The training program: direct convolution, the weight and bias gradients.
+    ConvBackwardWeightDirect,
+    /// The training program: ReLU and residual adds not fused into another node.
+    Elementwise,
+    /// The training program: global pooling, flattening, the linear layer and the loss.
+    Head,
 }
 
 /// Every phase, in report order.
-pub const PHASES: [Phase; 13] = [
+pub const PHASES: [Phase; 19] = [
     Phase::Copies,
+    Phase::ConvForwardDirect,
     Phase::ConvForwardIm2col,
     Phase::ConvForwardGemm,
     Phase::ConvForwardScatter,
     Phase::ConvBackwardIm2col,
     Phase::ConvBackwardWeight,
+    Phase::ConvBackwardWeightDirect,
     Phase::ConvBackwardInput,
+    Phase::ConvBackwardInputDirect,
     Phase::ConvBackwardCol2im,
     Phase::PoolForward,
     Phase::PoolBackward,
     Phase::NormForward,
     Phase::NormBackward,
     Phase::Optimizer,
+    Phase::WeightReorder,
+    Phase::Elementwise,
+    Phase::Head,
 ];
 
 impl Phase {
@@ -69,6 +87,12 @@ impl Phase {
             Phase::NormForward => "batch norm forward",
             Phase::NormBackward => "batch norm backward",
             Phase::Optimizer => "sgd update + zeroing gradients",
+            Phase::WeightReorder => "conv weights to and from the kernels' order",
+            Phase::ConvForwardDirect => "conv forward: direct",
+            Phase::ConvBackwardInputDirect => "conv backward: input, direct",
+            Phase::ConvBackwardWeightDirect => "conv backward: weight + bias, direct",
+            Phase::Elementwise => "relu + residual add (unfused)",
+            Phase::Head => "global pool, flatten, linear, loss",
         }
     }
 }
@@ -101,4 +125,24 @@ pub fn timed<R>(phase: Phase, f: impl FnOnce() -> R) -> R {
     let r = f();
     NANOS[phase as usize].fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
     r
+}
+
+/// A phase being timed until it is dropped ([`span`]).
+pub struct Span {
+    phase: Phase,
+    start: Option<Instant>,
+}
+
+/// Starts timing `phase` (when profiling is on) until the returned [`Span`] is dropped.
+#[inline(always)]
+pub fn span(phase: Phase) -> Span {
+    Span { phase, start: ENABLED.load(Ordering::Relaxed).then(Instant::now) }
+}
+
+impl Drop for Span {
+    fn drop(&mut self) {
+        if let Some(start) = self.start {
+            NANOS[self.phase as usize].fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        }
+    }
 }

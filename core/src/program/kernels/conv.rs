@@ -10,6 +10,7 @@ use super::CHUNK;
 use crate::ops::cpu::conv2d::group_size;
 use crate::ops::cpu::gemm::{sgemm, MatRef};
 use crate::ops::cpu::im2col::{im2row, row2im, Taps};
+use crate::ops::cpu::profile::{timed, Phase};
 use crate::ops::cpu::scratch::Scratch;
 use crate::ops::Geometry2d;
 
@@ -32,13 +33,14 @@ fn patches<'a>(
     taps: &Taps,
     (first, count): (usize, usize),
     rows: &'a mut Option<Scratch>,
+    phase: Phase,
 ) -> &'a [f32] {
     let img_in = g.in_channels * g.in_plane();
     let images = &x[first * img_in..][..count * img_in];
     match rows {
         Some(rows) => {
             let rows = &mut rows[..count * g.out_plane() * taps.len()];
-            im2row(images, g, taps, count, rows);
+            timed(phase, || im2row(images, g, taps, count, rows));
             rows
         }
         None => images,
@@ -67,31 +69,36 @@ pub(crate) fn forward(
     let mut rows = rows_scratch(g, taps);
     for (first, count) in groups(g) {
         let positions = count * plane_out;
-        let p = patches(x, g, taps, (first, count), &mut rows);
+        let p = patches(x, g, taps, (first, count), &mut rows, Phase::ConvForwardIm2col);
         let out = &mut y[first * plane_out * o..][..positions * o];
-        sgemm(
-            [positions, live, o],
-            MatRef::rows(p, live),
-            MatRef::transposed(w_taps, live),
-            out,
-            false,
-            true,
-        );
+        timed(Phase::ConvForwardGemm, || {
+            sgemm(
+                [positions, live, o],
+                MatRef::rows(p, live),
+                MatRef::transposed(w_taps, live),
+                out,
+                false,
+                true,
+            )
+        });
         if let Some(b) = bias {
-            out.par_chunks_mut((CHUNK / o.max(1)).max(1) * o).for_each(|chunk| {
-                for px in chunk.chunks_exact_mut(o) {
-                    px.iter_mut().zip(b).for_each(|(v, b)| *v += b);
-                }
+            timed(Phase::ConvForwardScatter, || {
+                out.par_chunks_mut((CHUNK / o.max(1)).max(1) * o).for_each(|chunk| {
+                    for px in chunk.chunks_exact_mut(o) {
+                        px.iter_mut().zip(b).for_each(|(v, b)| *v += b);
+                    }
+                })
             });
         }
     }
 }
 
-/// The gradients of [`forward`] given the output gradient `gy`: `gw_taps = gyᵀ · rows`,
-/// `gbias = Σ gy`, and, if asked, `gx (+)= row2im(gy · W)`.
+/// The gradients of [`forward`] given the output gradient `gy`: [`weight_gradient`] and,
+/// if asked, [`input_gradient`].
 ///
 /// # Shapes
 /// As [`forward`]; `gy`: (N, OH, OW, O), `gw_taps`: (O, live taps), `gx`: (N, H, W, C).
+#[cfg(test)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn backward(
     x: &[f32],
@@ -99,63 +106,97 @@ pub(crate) fn backward(
     g: &Geometry2d,
     taps: &Taps,
     gy: &[f32],
-    mut gx: Option<(&mut [f32], bool)>,
+    gx: Option<(&mut [f32], bool)>,
     gw_taps: &mut [f32],
     gbias: Option<&mut [f32]>,
+) {
+    weight_gradient(x, g, taps, gy, gw_taps, gbias);
+    if let Some((gx, accumulate)) = gx {
+        input_gradient(w_taps, g, taps, gy, gx, accumulate);
+    }
+}
+
+/// `gw_taps = gyᵀ · rows` and `gbias = Σ gy`, both written.
+///
+/// # Shapes
+/// As [`backward`].
+pub(crate) fn weight_gradient(
+    x: &[f32],
+    g: &Geometry2d,
+    taps: &Taps,
+    gy: &[f32],
+    gw_taps: &mut [f32],
+    gbias: Option<&mut [f32]>,
+) {
+    let (o, live, plane_out) = (g.out_channels, taps.len(), g.out_plane());
+    let mut rows = rows_scratch(g, taps);
+    for (first, count) in groups(g) {
+        let positions = count * plane_out;
+        let gy = &gy[first * plane_out * o..][..positions * o];
+        let p = patches(x, g, taps, (first, count), &mut rows, Phase::ConvBackwardIm2col);
+        timed(Phase::ConvBackwardWeight, || {
+            sgemm(
+                [o, positions, live],
+                MatRef::transposed(gy, o),
+                MatRef::rows(p, live),
+                gw_taps,
+                first > 0,
+                true,
+            )
+        });
+    }
+    if let Some(gb) = gbias {
+        bias_gradient(&gy[..g.batch * plane_out * o], gb);
+    }
+}
+
+/// `gx = row2im(gy · W)`, or added to `gx` when `accumulate`.
+///
+/// # Shapes
+/// As [`backward`].
+pub(crate) fn input_gradient(
+    w_taps: &[f32],
+    g: &Geometry2d,
+    taps: &Taps,
+    gy: &[f32],
+    gx: &mut [f32],
+    accumulate: bool,
 ) {
     let (o, live, plane_out, img_in) =
         (g.out_channels, taps.len(), g.out_plane(), g.in_channels * g.in_plane());
     let mut rows = rows_scratch(g, taps);
-    let mut gx_part = gx
-        .as_ref()
-        .filter(|(_, acc)| *acc && !direct(g))
-        .map(|_| Scratch::take(group_size(g).min(g.batch) * img_in));
+    let mut gx_part = (accumulate && !direct(g)).then(|| Scratch::take(group_size(g).min(g.batch) * img_in));
     for (first, count) in groups(g) {
         let positions = count * plane_out;
         let gy = &gy[first * plane_out * o..][..positions * o];
-        let p = patches(x, g, taps, (first, count), &mut rows);
-        sgemm(
-            [o, positions, live],
-            MatRef::transposed(gy, o),
-            MatRef::rows(p, live),
-            gw_taps,
-            first > 0,
-            true,
-        );
-        let Some((gx, accumulate)) = gx.as_mut() else { continue };
         let gx = &mut gx[first * img_in..][..count * img_in];
-        match rows.as_deref_mut() {
-            None => sgemm(
-                [positions, o, live],
-                MatRef::rows(gy, o),
-                MatRef::rows(w_taps, live),
-                gx,
-                *accumulate,
-                true,
-            ),
-            Some(rows) => {
-                let grad_rows = &mut rows[..positions * live];
+        let input_gemm = |out: &mut [f32], accumulate: bool| {
+            timed(Phase::ConvBackwardInput, || {
                 sgemm(
                     [positions, o, live],
                     MatRef::rows(gy, o),
                     MatRef::rows(w_taps, live),
-                    grad_rows,
-                    false,
+                    out,
+                    accumulate,
                     true,
-                );
-                match gx_part.as_deref_mut() {
+                )
+            })
+        };
+        match rows.as_deref_mut() {
+            None => input_gemm(gx, accumulate),
+            Some(rows) => {
+                let grad_rows = &mut rows[..positions * live];
+                input_gemm(grad_rows, false);
+                timed(Phase::ConvBackwardCol2im, || match gx_part.as_deref_mut() {
                     Some(part) => {
                         let part = &mut part[..count * img_in];
                         row2im(grad_rows, g, taps, count, part);
                         super::store(gx, part, true);
                     }
                     None => row2im(grad_rows, g, taps, count, gx),
-                }
+                });
             }
         }
-    }
-    if let Some(gb) = gbias {
-        bias_gradient(&gy[..g.batch * plane_out * o], gb);
     }
 }
 
