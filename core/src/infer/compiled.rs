@@ -23,6 +23,7 @@ use super::program::{conv_geometry, expect_channels, geometry, Op};
 use super::{Infer, Network};
 use crate::checkpoint::{encode, named_tensors, Header};
 use crate::ops::cpu::conv2d::group_size;
+use crate::ops::cpu::direct;
 use crate::ops::cpu::gemm::{sgemm, MatRef};
 use crate::ops::cpu::im2col::{im2row, weights_to_taps, Taps};
 use crate::ops::cpu::scratch::Scratch;
@@ -95,6 +96,8 @@ enum Filters {
     Taps(Vec<f32>),
     /// Winograd-transformed, for the 3×3 stride-1 convolutions where that is faster.
     Winograd(winograd::Filters),
+    /// For the direct convolution (AVX-512, output channels in 64s): (C, taps, O).
+    Direct(Vec<f32>),
 }
 
 /// Channels-last activations: (N, H, W, C).
@@ -158,7 +161,11 @@ fn compile(ops: &[Op<'_>], dims: &mut [usize; 3]) -> Result<Vec<Step>, Error> {
                 let scale = |o: usize| epilogue.scale.as_ref().map_or(1.0, |s| s[o]);
                 let filters: Vec<f32> =
                     (0..weight.len()).map(|i| weight.at(i) * scale(i / g.patch_len())).collect();
-                let weight = if winograd::pays(&g) {
+                let weight = if direct::applies(&g) {
+                    let mut ordered = Vec::new();
+                    direct::weights_for_forward(&filters, &g, &mut ordered);
+                    Filters::Direct(ordered)
+                } else if winograd::pays(&g) {
                     Filters::Winograd(winograd::Filters::new(&filters, g.out_channels, c))
                 } else {
                     Filters::Taps(weights_to_taps(&filters, &g, &taps))
@@ -300,6 +307,17 @@ impl Conv {
             Filters::Winograd(filters) => {
                 winograd::forward(&x.data, filters, &g, &mut y);
                 shift(&mut y, &self.shift, self.relu);
+                return Activations { data: y, dims: [n, g.out_height, g.out_width, o] };
+            }
+            Filters::Direct(filters) => {
+                // The shift is the kernel's bias when it has one per channel.
+                let fused = self.shift.len() == o;
+                direct::forward(&x.data, filters, fused.then_some(&self.shift[..]), &g, &mut y, false);
+                match (fused, self.relu) {
+                    (true, true) => rectify(&mut y),
+                    (true, false) => {}
+                    (false, _) => shift(&mut y, &self.shift, self.relu),
+                }
                 return Activations { data: y, dims: [n, g.out_height, g.out_width, o] };
             }
         };

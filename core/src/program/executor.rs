@@ -6,11 +6,12 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::graph::{fuse, Builder, Node};
-use super::kernels::{conv, dense, direct, norm, pointwise, pool};
+use super::kernels::{conv, dense, norm, pointwise, pool};
 use super::lower::Lower;
 use super::sgd;
 use super::store::Store;
 use crate::checkpoint::NamedTensor;
+use crate::ops::cpu::direct;
 use crate::ops::cpu::im2col::{add_taps_to_weights, weights_to_taps, Taps};
 use crate::ops::cpu::profile::{span, timed, Phase};
 use crate::ops::Geometry2d;

@@ -4,6 +4,7 @@
 
 pub mod batch_norm;
 pub mod conv2d;
+pub(crate) mod direct;
 pub(crate) mod gemm;
 pub(crate) mod im2col;
 pub mod join;

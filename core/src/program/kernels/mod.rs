@@ -6,7 +6,6 @@
 
 pub(crate) mod conv;
 pub(crate) mod dense;
-pub(crate) mod direct;
 pub(crate) mod norm;
 pub(crate) mod pointwise;
 pub(crate) mod pool;

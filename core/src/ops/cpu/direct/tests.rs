@@ -1,20 +1,19 @@
-//! The direct convolution against im2row + gemm.
+//! The direct convolution against the tape's NCHW kernels (im2row + gemm).
 
 use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
-use crate::ops::cpu::im2col::{add_taps_to_weights, weights_to_taps, Taps};
+use crate::ops::cpu::conv2d as nchw;
 use crate::ops::test_support::uniform;
-use crate::program::kernels::conv;
 
-/// (N, C, P) → (N, P, C).
-fn to_last(x: &[f32], n: usize, c: usize, p: usize) -> Vec<f32> {
+/// (N, A, B) → (N, B, A).
+fn swap(x: &[f32], n: usize, a: usize, b: usize) -> Vec<f32> {
     let mut y = vec![0.0; x.len()];
     for i in 0..n {
-        for ch in 0..c {
-            for q in 0..p {
-                y[(i * p + q) * c + ch] = x[(i * c + ch) * p + q];
+        for p in 0..a {
+            for q in 0..b {
+                y[(i * b + q) * a + p] = x[(i * a + p) * b + q];
             }
         }
     }
@@ -28,9 +27,9 @@ fn close(a: &[f32], b: &[f32], what: &str) {
     }
 }
 
-/// Forward (written, with bias, and added) and the stride-1 input gradient against
-/// im2row + gemm, over strides, paddings, images smaller than the kernel's reach, and
-/// more channels than one pass over the weights holds.
+/// Forward (written, with bias, and added), the weight gradient and the stride-1 input
+/// gradient against the tape's kernels, over strides, paddings, images smaller than the
+/// kernel's reach, and more channels than one pass over the weights holds.
 #[test]
 fn direct_convolution_equals_im2row_and_gemm() {
     if !available() {
@@ -51,58 +50,45 @@ fn direct_convolution_equals_im2row_and_gemm() {
         let n = 3;
         let g = Geometry2d::new([n, c, h, h + 1], o, window);
         assert!(applies(&g));
-        let taps = Taps::new(&g);
         let (x, w, b, gy) = (
             uniform(g.input_len(), 1),
             uniform(g.weight_len(), 2),
             uniform(o, 3),
             uniform(g.output_len(), 4),
         );
-        let x = to_last(&x, n, c, g.in_plane());
+        let (plane, plane_out) = (g.in_plane(), g.out_plane());
         let mut want = vec![0.0; g.output_len()];
-        conv::forward(&x, &weights_to_taps(&w, &g, &taps), Some(&b), &g, &taps, &mut want);
+        nchw::forward(&x, &w, Some(&b), &g, &mut want);
+        let want = swap(&want, n, o, plane_out);
+        let x_last = swap(&x, n, c, plane);
         let mut wk = Vec::new();
         weights_for_forward(&w, &g, &mut wk);
         let mut y = vec![f32::NAN; g.output_len()];
-        forward(&x, &wk, Some(&b), &g, &mut y, false);
+        forward(&x_last, &wk, Some(&b), &g, &mut y, false);
         close(&y, &want, "y");
         let mut twice = want.clone();
-        forward(&x, &wk, None, &g, &mut twice, true);
+        forward(&x_last, &wk, None, &g, &mut twice, true);
         let doubled: Vec<f32> =
-            want.iter().zip(&b.repeat(g.batch * g.out_plane())).map(|(v, b)| 2.0 * v - b).collect();
+            want.iter().zip(&b.repeat(g.batch * plane_out)).map(|(v, b)| 2.0 * v - b).collect();
         close(&twice, &doubled, "y added");
 
-        let gy_last = to_last(&gy, n, o, g.out_plane());
-        let mut gw_taps = vec![0.0; o * taps.len()];
-        conv::backward(&x, &weights_to_taps(&w, &g, &taps), &g, &taps, &gy_last, None, &mut gw_taps, None);
-        let mut want_gw = vec![0.0; w.len()];
-        add_taps_to_weights(&gw_taps, &g, &taps, &mut want_gw, false);
-        let mut gw_cto = vec![f32::NAN; w.len()];
-        weight_gradient(&x, &gy_last, &g, &mut gw_cto);
+        let (mut want_gx, mut want_gw) = (vec![0.0; x.len()], vec![0.0; w.len()]);
+        nchw::backward(&x, &w, &g, &gy, &mut want_gx, &mut want_gw, None);
+        let gy_last = swap(&gy, n, o, plane_out);
+        let mut ordered = vec![f32::NAN; w.len()];
+        weight_gradient(&x_last, &gy_last, &g, &mut ordered);
         let mut gw = vec![f32::NAN; w.len()];
-        weights_to_model_order(&gw_cto, &g, &mut gw);
+        weights_to_model_order(&ordered, &g, &mut gw);
         close(&gw, &want_gw, "gw");
+
         let Some(t) = input_gradient_geometry(&g) else {
             assert!(g.stride != 1 || c % NR != 0, "{g:?} should have a direct input gradient");
             continue;
         };
-        let gy = to_last(&gy, n, o, g.out_plane());
-        let mut want = vec![0.0; g.input_len()];
-        let mut gw = vec![0.0; o * taps.len()];
-        conv::backward(
-            &x,
-            &weights_to_taps(&w, &g, &taps),
-            &g,
-            &taps,
-            &gy,
-            Some((&mut want, false)),
-            &mut gw,
-            None,
-        );
         let mut wb = Vec::new();
         weights_for_input_gradient(&w, &g, &mut wb);
         let mut gx = vec![f32::NAN; g.input_len()];
-        forward(&gy, &wb, None, &t, &mut gx, false);
-        close(&gx, &want, "gx");
+        forward(&gy_last, &wb, None, &t, &mut gx, false);
+        close(&gx, &swap(&want_gx, n, c, plane), "gx");
     }
 }
