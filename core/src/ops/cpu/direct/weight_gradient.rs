@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use rayon::prelude::*;
 
 use super::{applies, MR, NR};
+use crate::ops::cpu::scratch::Scratch;
 use crate::ops::Geometry2d;
 
 /// Pixels whose (input, output gradient) pairs the weight gradient gathers at a time.
@@ -28,29 +29,27 @@ pub(crate) fn weight_gradient(x: &[f32], gy: &[f32], g: &Geometry2d, gw: &mut [f
     );
     let parts = rayon::current_num_threads().clamp(1, pixels.div_ceil(PIXELS_PER_GATHER).max(1));
     let per_part = pixels.div_ceil(parts);
-    let sums: Vec<Vec<f32>> = (0..parts)
-        .into_par_iter()
-        .map(|part| {
-            let mut sum = vec![0.0f32; c * kk * o];
-            let (lo, hi) = (part * per_part, ((part + 1) * per_part).min(pixels));
-            let mut pairs: Vec<Vec<(*const f32, *const f32)>> = vec![Vec::new(); kk];
-            for first in (lo..hi).step_by(PIXELS_PER_GATHER) {
-                pairs_of(x, gy, g, first..(first + PIXELS_PER_GATHER).min(hi), &mut pairs);
-                for (t, list) in pairs.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
-                    for c0 in (0..c).step_by(MR) {
-                        for ob in (0..o).step_by(NR) {
-                            let at = (c0 * kk + t) * o + ob;
-                            // SAFETY: AVX-512F checked by `applies`; each pair points at a
-                            // whole input pixel (c channels) and output-gradient pixel (o);
-                            // `sum` holds MR.min(c - c0) rows of stride kk·o from `at`.
-                            unsafe { weight_block(MR.min(c - c0), list, c0, ob, &mut sum[at..], kk * o) };
-                        }
+    // The parts' sums come from the kernels' pool: a fresh allocation of this size per call
+    // lands in a worker thread's malloc arena and grows resident memory step by step.
+    let mut sums: Vec<Scratch> = (0..parts).map(|_| Scratch::zeroed(c * kk * o)).collect();
+    sums.par_iter_mut().enumerate().for_each(|(part, sum)| {
+        let (lo, hi) = (part * per_part, ((part + 1) * per_part).min(pixels));
+        let mut pairs: Vec<Vec<(*const f32, *const f32)>> = vec![Vec::new(); kk];
+        for first in (lo..hi).step_by(PIXELS_PER_GATHER) {
+            pairs_of(x, gy, g, first..(first + PIXELS_PER_GATHER).min(hi), &mut pairs);
+            for (t, list) in pairs.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
+                for c0 in (0..c).step_by(MR) {
+                    for ob in (0..o).step_by(NR) {
+                        let at = (c0 * kk + t) * o + ob;
+                        // SAFETY: AVX-512F checked by `applies`; each pair points at a
+                        // whole input pixel (c channels) and output-gradient pixel (o);
+                        // `sum` holds MR.min(c - c0) rows of stride kk·o from `at`.
+                        unsafe { weight_block(MR.min(c - c0), list, c0, ob, &mut sum[at..], kk * o) };
                     }
                 }
             }
-            sum
-        })
-        .collect();
+        }
+    });
     let gw = &mut gw[..c * kk * o];
     gw.par_chunks_mut(1 << 14).enumerate().for_each(|(i, chunk)| {
         let at = i << 14;
