@@ -8,9 +8,7 @@ use plotters::prelude::*;
 
 use super::legend;
 use super::series::{Points, RunCurves};
-
-/// The font family of every text (registered from embedded bytes: see `super::output`).
-pub const FONT: &str = "sans-serif";
+use super::style::FONT;
 
 /// How a line is drawn: d2l's `-`, `--` and `-.` (here dotted).
 #[derive(Clone, Copy, Debug, PartialEq)]

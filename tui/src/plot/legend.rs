@@ -5,8 +5,8 @@ use plotters::coord::ranged1d::Ranged;
 use plotters::prelude::{Cartesian2d, ChartContext, DrawingBackend, MultiLineText};
 use plotters::style::{IntoFont, TextStyle};
 
-use super::draw::FONT;
 use super::series::Points;
+use super::style::FONT;
 
 /// A point in pixels (as plotters' backends take them).
 type BackendCoord = (i32, i32);

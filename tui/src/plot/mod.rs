@@ -6,6 +6,7 @@ mod draw;
 mod legend;
 mod output;
 mod series;
+mod style;
 
 use std::path::Path;
 

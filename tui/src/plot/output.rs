@@ -8,8 +8,9 @@ use std::sync::OnceLock;
 use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
 use plotters::style::FontStyle;
 
-use super::draw::{self, FONT};
+use super::draw;
 use super::series::RunCurves;
+use super::style::FONT;
 
 /// What the image is written as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
