@@ -50,6 +50,19 @@ pub fn assert_close(a: &[f32], b: &[f32], tol: f32, what: &str) {
     }
 }
 
+/// (N, A, B) → (N, B, A): channels-first to channels-last and back.
+pub fn swap_axes(x: &[f32], [n, a, b]: [usize; 3]) -> Vec<f32> {
+    let mut y = alloc::vec![0.0; x.len()];
+    for i in 0..n {
+        for p in 0..a {
+            for q in 0..b {
+                y[(i * b + q) * a + p] = x[(i * a + p) * b + q];
+            }
+        }
+    }
+    y
+}
+
 /// The gradient of `f` at `x` by central differences with step `eps`, in f64.
 pub fn finite_difference(x: &[f32], eps: f32, f: impl Fn(&[f32]) -> f64) -> Vec<f32> {
     let mut probe = x.to_vec();

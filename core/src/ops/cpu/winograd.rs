@@ -231,20 +231,7 @@ fn transform_output(m: &[f32], g: &Geometry2d, o: usize, tiles: usize, y: &mut [
 mod tests {
     use super::*;
     use crate::ops::reference;
-    use crate::ops::test_support::{assert_close, uniform};
-
-    /// (N, A, B) → (N, B, A).
-    fn swap(x: &[f32], [n, a, b]: [usize; 3]) -> Vec<f32> {
-        let mut y = vec![0.0; x.len()];
-        for i in 0..n {
-            for p in 0..a {
-                for q in 0..b {
-                    y[(i * b + q) * a + p] = x[(i * a + p) * b + q];
-                }
-            }
-        }
-        y
-    }
+    use crate::ops::test_support::{assert_close, swap_axes as swap, uniform};
 
     #[test]
     fn the_convolution_equals_the_definition() {

@@ -205,26 +205,7 @@ mod tests {
     use super::*;
     use crate::ops::cpu::conv2d as nchw;
     use crate::ops::cpu::im2col::{add_taps_to_weights, weights_to_taps};
-    use crate::ops::test_support::uniform;
-
-    /// (N, C, P) ↔ (N, P, C).
-    fn swap(x: &[f32], n: usize, a: usize, b: usize) -> Vec<f32> {
-        let mut y = vec![0.0; x.len()];
-        for i in 0..n {
-            for p in 0..a {
-                for q in 0..b {
-                    y[(i * b + q) * a + p] = x[(i * a + p) * b + q];
-                }
-            }
-        }
-        y
-    }
-
-    fn close(a: &[f32], b: &[f32], what: &str) {
-        for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{what}[{i}]: {x} vs {y}");
-        }
-    }
+    use crate::ops::test_support::{assert_close, swap_axes, uniform};
 
     /// Forward and backward, channels-last, against the NCHW kernels of the tape.
     #[test]
@@ -250,11 +231,11 @@ mod tests {
             let (plane, plane_out) = (g.in_plane(), g.out_plane());
             let mut want = vec![0.0; g.output_len()];
             nchw::forward(&x, &w, Some(&b), &g, &mut want);
-            let x_last = swap(&x, n, c, plane);
+            let x_last = swap_axes(&x, [n, c, plane]);
             let w_taps = weights_to_taps(&w, &g, &taps);
             let mut y = vec![f32::NAN; g.output_len()];
             forward(&x_last, &w_taps, Some(&b), &g, &taps, &mut y);
-            close(&swap(&y, n, plane_out, o), &want, "y");
+            assert_close(&swap_axes(&y, [n, plane_out, o]), &want, 1e-4, "y");
 
             let (mut gx, mut gw, mut gb) = (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; o]);
             nchw::backward(&x, &w, &g, &gy, &mut gx, &mut gw, Some(&mut gb));
@@ -262,7 +243,7 @@ mod tests {
                 let mut our_gx = vec![if accumulate { 1.0 } else { f32::NAN }; x.len()];
                 let (mut gw_taps, mut our_gb) = (vec![0.0; o * taps.len()], vec![f32::NAN; o]);
                 let mut our_gw = vec![f32::NAN; w.len()];
-                let gy_last = swap(&gy, n, o, plane_out);
+                let gy_last = swap_axes(&gy, [n, o, plane_out]);
                 backward(
                     &x_last,
                     &w_taps,
@@ -275,9 +256,9 @@ mod tests {
                 );
                 add_taps_to_weights(&gw_taps, &g, &taps, &mut our_gw, false);
                 let shift: Vec<f32> = gx.iter().map(|v| v + if accumulate { 1.0 } else { 0.0 }).collect();
-                close(&swap(&our_gx, n, plane, c), &shift, "gx");
-                close(&our_gw, &gw, "gw");
-                close(&our_gb, &gb, "gb");
+                assert_close(&swap_axes(&our_gx, [n, plane, c]), &shift, 1e-4, "gx");
+                assert_close(&our_gw, &gw, 1e-4, "gw");
+                assert_close(&our_gb, &gb, 1e-4, "gb");
             }
         }
     }

@@ -5,27 +5,7 @@ use alloc::vec::Vec;
 
 use super::*;
 use crate::ops::cpu::conv2d as nchw;
-use crate::ops::test_support::uniform;
-
-/// (N, A, B) → (N, B, A).
-fn swap(x: &[f32], n: usize, a: usize, b: usize) -> Vec<f32> {
-    let mut y = vec![0.0; x.len()];
-    for i in 0..n {
-        for p in 0..a {
-            for q in 0..b {
-                y[(i * b + q) * a + p] = x[(i * a + p) * b + q];
-            }
-        }
-    }
-    y
-}
-
-fn close(a: &[f32], b: &[f32], what: &str) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{what}[{i}]: {x} vs {y}");
-    }
-}
+use crate::ops::test_support::{assert_close, swap_axes, uniform};
 
 /// Forward (written, with bias, and added), the weight gradient and the stride-1 input
 /// gradient against the tape's kernels, over strides, paddings, images smaller than the
@@ -59,27 +39,27 @@ fn direct_convolution_equals_im2row_and_gemm() {
         let (plane, plane_out) = (g.in_plane(), g.out_plane());
         let mut want = vec![0.0; g.output_len()];
         nchw::forward(&x, &w, Some(&b), &g, &mut want);
-        let want = swap(&want, n, o, plane_out);
-        let x_last = swap(&x, n, c, plane);
+        let want = swap_axes(&want, [n, o, plane_out]);
+        let x_last = swap_axes(&x, [n, c, plane]);
         let mut wk = Vec::new();
         weights_for_forward(&w, &g, &mut wk);
         let mut y = vec![f32::NAN; g.output_len()];
         forward(&x_last, &wk, Some(&b), &g, &mut y, false);
-        close(&y, &want, "y");
+        assert_close(&y, &want, 1e-4, "y");
         let mut twice = want.clone();
         forward(&x_last, &wk, None, &g, &mut twice, true);
         let doubled: Vec<f32> =
             want.iter().zip(&b.repeat(g.batch * plane_out)).map(|(v, b)| 2.0 * v - b).collect();
-        close(&twice, &doubled, "y added");
+        assert_close(&twice, &doubled, 1e-4, "y added");
 
         let (mut want_gx, mut want_gw) = (vec![0.0; x.len()], vec![0.0; w.len()]);
         nchw::backward(&x, &w, &g, &gy, &mut want_gx, &mut want_gw, None);
-        let gy_last = swap(&gy, n, o, plane_out);
+        let gy_last = swap_axes(&gy, [n, o, plane_out]);
         let mut ordered = vec![f32::NAN; w.len()];
         weight_gradient(&x_last, &gy_last, &g, &mut ordered);
         let mut gw = vec![f32::NAN; w.len()];
         weights_to_model_order(&ordered, &g, &mut gw);
-        close(&gw, &want_gw, "gw");
+        assert_close(&gw, &want_gw, 1e-4, "gw");
 
         let Some(t) = input_gradient_geometry(&g) else {
             assert!(g.stride != 1 || c % NR != 0, "{g:?} should have a direct input gradient");
@@ -89,6 +69,6 @@ fn direct_convolution_equals_im2row_and_gemm() {
         weights_for_input_gradient(&w, &g, &mut wb);
         let mut gx = vec![f32::NAN; g.input_len()];
         forward(&gy_last, &wb, None, &t, &mut gx, false);
-        close(&gx, &swap(&want_gx, n, c, plane), "gx");
+        assert_close(&gx, &swap_axes(&want_gx, [n, c, plane]), 1e-4, "gx");
     }
 }
