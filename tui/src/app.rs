@@ -335,16 +335,18 @@ impl App {
     pub fn on_train(&mut self, event: TrainEvent) {
         self.run.apply(&event, self.now);
         match event {
-            TrainEvent::Started { config, start_epoch, start_batch, resumed_from, .. } => {
+            TrainEvent::Started {
+                config, start_epoch, start_batch, resumed_from, device, engine, ..
+            } => {
                 self.outline = outline(config.model, config.resize);
                 if self.phase == Phase::Starting {
                     self.phase = Phase::Running;
                 }
                 let what = match resumed_from {
                     Some(p) => format!("resumed {p} at epoch {}, batch {start_batch}", start_epoch + 1),
-                    None => "training started".into(),
+                    None => "started".into(),
                 };
-                self.log(Level::Info, what);
+                self.log(Level::Info, format!("{what} on {device}, {engine} engine"));
             }
             TrainEvent::Epoch(m) => self.log(Level::Info, self.run.epoch_line(&m)),
             TrainEvent::CheckpointSaved { path, step, reason } => {

@@ -58,7 +58,14 @@ pub fn run(args: &TrainArgs) -> Result<u8, Failure> {
     let form = SetupForm::new(args, resume.as_ref().map(|r| &r.checkpoint.config)).map_err(Failure::Usage)?;
     // Flags that no run could start with are refused before the terminal is taken, as
     // `--headless` refuses them.
-    plan(args, form.config.clone(), form.files(args).checkpoint, resume.as_ref(), OnSaveError::Pause)?;
+    plan(
+        args,
+        form.config.clone(),
+        form.engine,
+        form.files(args).checkpoint,
+        resume.as_ref(),
+        OnSaveError::Pause,
+    )?;
     let mut app = App::new(form.clone(), data_status(&form, !args.no_download));
     app.compare = args.compare.as_deref().map(finished_run).transpose().map_err(Failure::Usage)?;
     let signals = Signals::register();
@@ -174,14 +181,18 @@ fn start(
 ) -> Option<RunLog> {
     let form = &app.form;
     let files = form.files(args);
-    let checked = plan(args, form.config.clone(), files.checkpoint.clone(), resume, OnSaveError::Pause)
-        .map_err(Failure::message)
-        .and_then(|plan| Ok((plan, resolve(form.device)?)))
-        .and_then(|(plan, device)| {
-            let log =
-                RunLog::open(files.metrics.as_deref(), files.tensorboard.as_deref(), resume.map(|r| &**r))?;
-            Ok((plan, device, log))
-        });
+    let checked =
+        plan(args, form.config.clone(), form.engine, files.checkpoint.clone(), resume, OnSaveError::Pause)
+            .map_err(Failure::message)
+            .and_then(|plan| Ok((plan, resolve(form.device)?)))
+            .and_then(|(plan, device)| {
+                let log = RunLog::open(
+                    files.metrics.as_deref(),
+                    files.tensorboard.as_deref(),
+                    resume.map(|r| &**r),
+                )?;
+                Ok((plan, device, log))
+            });
     let (plan, device, log) = match checked {
         Ok(checked) => checked,
         Err(message) => {

@@ -30,7 +30,7 @@ pub fn prepare(args: &TrainArgs) -> Result<Session, Failure> {
     set_threads(args)?;
     let resume = load_resume(args)?;
     let config = args.config(resume.as_ref().map(|r| &r.checkpoint.config)).map_err(Failure::Usage)?;
-    let plan = plan(args, config, files(args).checkpoint, resume.as_ref(), OnSaveError::Fail)?;
+    let plan = plan(args, config, args.engine, files(args).checkpoint, resume.as_ref(), OnSaveError::Fail)?;
     session(plan, args.data_dir.clone(), !args.no_download, &mut download_progress()).map_err(Failure::usage)
 }
 

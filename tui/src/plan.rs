@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use resnet_core::data::{FashionMnist, Progress, Search};
-use resnet_core::train::{OnSaveError, Resume, RunPlan, Saving, Session, TrainConfig};
+use resnet_core::train::{Engine, OnSaveError, Resume, RunPlan, Saving, Session, TrainConfig};
 use resnet_core::Error;
 
 use crate::cli::TrainArgs;
@@ -29,19 +29,20 @@ pub fn set_threads(args: &TrainArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The checked run of recipe `config`, saving to `checkpoint` (the resumed file when
-/// `None`), with the flags' `--keep` and `--save-every`; `resume` is shared, not taken, so
+/// The checked run of recipe `config` through `engine`, saving to `checkpoint` (the resumed
+/// file when `None`), with the flags' `--keep` and `--save-every`; `resume` is shared, not taken, so
 /// a refused plan leaves it for the next try.
 pub fn plan(
     args: &TrainArgs,
     config: TrainConfig,
+    engine: Engine,
     checkpoint: Option<PathBuf>,
     resume: Option<&Arc<Resume>>,
     on_save_error: OnSaveError,
 ) -> Result<RunPlan, Failure> {
     let saving = Saving { checkpoint, keep: args.keep as usize, save_every: args.save_every, on_save_error };
     let plan = RunPlan::new(config, saving, resume.cloned()).map_err(Failure::usage)?;
-    Ok(RunPlan { block_stats_every: args.block_stats_every, engine: args.engine, ..plan })
+    Ok(RunPlan { block_stats_every: args.block_stats_every, engine, ..plan })
 }
 
 /// Finds the data (`data_dir`, else the usual places, else a download when allowed), loads

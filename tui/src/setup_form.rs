@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ratatui::crossterm::event::KeyCode;
 use resnet_core::models::ModelName;
-use resnet_core::train::TrainConfig;
+use resnet_core::train::{Engine, TrainConfig};
 
 use crate::cli::{DeviceChoice, Preset, TrainArgs};
 use crate::run_dir::{new_run_dir, resumed_dir, today, RunFiles, CHECKPOINT, RUNS};
@@ -29,6 +29,8 @@ pub enum Field {
     Seed,
     /// Device.
     Device,
+    /// How steps run: the compiled training program or dfdx's tape.
+    Engine,
     /// Data directory (empty: search).
     DataDir,
     /// The run directory (empty: none).
@@ -38,7 +40,7 @@ pub enum Field {
 }
 
 /// The form's rows, top to bottom.
-pub const FIELDS: [Field; 11] = [
+pub const FIELDS: [Field; 12] = [
     Field::Preset,
     Field::Model,
     Field::Epochs,
@@ -47,6 +49,7 @@ pub const FIELDS: [Field; 11] = [
     Field::Resize,
     Field::Seed,
     Field::Device,
+    Field::Engine,
     Field::DataDir,
     Field::RunDir,
     Field::Checkpoint,
@@ -64,6 +67,7 @@ impl Field {
             Field::Resize => "image size",
             Field::Seed => "seed",
             Field::Device => "device",
+            Field::Engine => "engine",
             Field::DataDir => "data directory",
             Field::RunDir => "run directory",
             Field::Checkpoint => "checkpoint",
@@ -72,7 +76,15 @@ impl Field {
 
     /// Whether a resumed run may change it (its recipe is in the checkpoint).
     fn editable_when_resuming(self) -> bool {
-        matches!(self, Field::Epochs | Field::Device | Field::DataDir | Field::RunDir | Field::Checkpoint)
+        matches!(
+            self,
+            Field::Epochs
+                | Field::Device
+                | Field::Engine
+                | Field::DataDir
+                | Field::RunDir
+                | Field::Checkpoint
+        )
     }
 }
 
@@ -110,6 +122,8 @@ pub struct SetupForm {
     pub preset: Option<Preset>,
     /// The device.
     pub device: DeviceChoice,
+    /// How training steps run (`--engine`).
+    pub engine: Engine,
     /// `--data-dir`, if set.
     pub data_dir: Option<PathBuf>,
     /// Where the run's files go.
@@ -146,6 +160,7 @@ impl SetupForm {
             config,
             preset: None,
             device: args.device,
+            engine: args.engine,
             data_dir: args.data_dir.clone(),
             run_dir,
             checkpoint,
@@ -201,6 +216,11 @@ impl SetupForm {
             Field::Resize => format!("{0}x{0}", c.resize),
             Field::Seed => c.seed.to_string(),
             Field::Device => format!("{:?}", self.device).to_lowercase(),
+            Field::Engine => match (self.engine, self.device) {
+                (Engine::Program, DeviceChoice::Cpu) => "program (compiled)".into(),
+                (Engine::Program, _) => "program → tape on CUDA".into(),
+                (Engine::Tape, _) => "tape (dfdx, op by op)".into(),
+            },
             Field::DataDir => {
                 self.data_dir.as_ref().map_or_else(|| "(search)".into(), |p| p.display().to_string())
             }
@@ -264,7 +284,9 @@ impl SetupForm {
     }
 
     fn begin_edit(&mut self, first: Option<char>) {
-        if self.locked() || matches!(self.field(), Field::Preset | Field::Model | Field::Device) {
+        if self.locked()
+            || matches!(self.field(), Field::Preset | Field::Model | Field::Device | Field::Engine)
+        {
             return;
         }
         self.editing = Some(match first {
@@ -298,7 +320,7 @@ impl SetupForm {
                 self.run_dir = if text.is_empty() { RunDir::Off } else { RunDir::At(PathBuf::from(text)) }
             }
             Field::Checkpoint => self.checkpoint = (!text.is_empty()).then(|| PathBuf::from(text)),
-            Field::Preset | Field::Model | Field::Device => {}
+            Field::Preset | Field::Model | Field::Device | Field::Engine => {}
         }
         c.validate().map_err(|e| e.to_string())?;
         self.config = c;
@@ -341,6 +363,9 @@ impl SetupForm {
                 let all = [DeviceChoice::Cpu, DeviceChoice::Cuda, DeviceChoice::Auto];
                 let i = all.iter().position(|&d| d == self.device).unwrap_or(0);
                 self.device = all[(i + if up { 1 } else { all.len() - 1 }) % all.len()];
+            }
+            Field::Engine => {
+                self.engine = if self.engine == Engine::Program { Engine::Tape } else { Engine::Program };
             }
             Field::DataDir | Field::RunDir | Field::Checkpoint => {}
         }
@@ -397,6 +422,22 @@ mod tests {
         assert_eq!(f.config.lr, 0.05);
         assert_eq!(f.on_key(KeyCode::Enter), FormKey::Start);
         assert_eq!(f.on_key(KeyCode::Char('q')), FormKey::Ignored);
+    }
+
+    #[test]
+    fn the_engine_row_switches_between_the_program_and_the_tape() {
+        let mut f = form(&["--engine", "tape"]);
+        assert_eq!((f.engine, f.value(Field::Engine).as_str()), (Engine::Tape, "tape (dfdx, op by op)"));
+        f.selected = FIELDS.iter().position(|&x| x == Field::Engine).unwrap();
+        keys(&mut f, &[KeyCode::Right]);
+        assert_eq!((f.engine, f.value(Field::Engine).as_str()), (Engine::Program, "program (compiled)"));
+        f.device = DeviceChoice::Cuda;
+        assert_eq!(f.value(Field::Engine), "program → tape on CUDA");
+        // A choice, not text: `e` starts no edit.
+        keys(&mut f, &[KeyCode::Char('e')]);
+        assert_eq!(f.editing, None);
+        keys(&mut f, &[KeyCode::Left]);
+        assert_eq!(f.engine, Engine::Tape);
     }
 
     #[test]

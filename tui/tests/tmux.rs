@@ -177,8 +177,13 @@ fn keys_drive_a_real_run_and_the_terminal_is_restored() {
     tmux.wait_for("the setup screen again", 10, |s| s.contains("Settings"));
     tmux.keys(&["Down", "Down", "Right"]);
     tmux.wait_for("epochs raised to 7", 10, |s| s.contains("▶ epochs         7"));
+    tmux.keys(&["Down", "Down", "Down", "Down", "Down", "Down"]);
+    tmux.wait_for("the engine row", 10, |s| s.contains("▶ engine         program (compiled)"));
+    tmux.keys(&["Right"]);
+    tmux.wait_for("the tape chosen", 10, |s| s.contains("▶ engine         tape (dfdx, op by op)"));
     tmux.keys(&["Enter"]);
     tmux.wait_for("the first loss points", 60, |s| s.contains("Loss per batch · last"));
+    tmux.wait_for("the chosen engine in the log", 10, |s| s.contains("started on cpu, tape engine"));
     tmux.wait_for("the first epoch line", 120, |s| s.contains("epoch 1/7: loss"));
 
     tmux.keys(&["Space"]);
@@ -216,6 +221,7 @@ fn training(name: &str) -> (tempfile::TempDir, PathBuf, Tmux, String) {
     tmux.wait_for("the setup screen", 30, |s| s.contains(" SETUP "));
     tmux.keys(&["Enter"]);
     tmux.wait_for("the first loss points", 60, |s| s.contains("Loss per batch · last"));
+    tmux.wait_for("the default engine in the log", 10, |s| s.contains("started on cpu, program engine"));
     let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
     (dir, ckpt, tmux, pid)
 }
