@@ -5,6 +5,8 @@
 //! works without `std`; it is re-exported here.
 
 #[cfg(feature = "std")]
+mod allocator;
+#[cfg(feature = "std")]
 mod block_stats;
 #[cfg(feature = "std")]
 mod checkpoint;

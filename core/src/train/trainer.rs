@@ -50,7 +50,8 @@ pub struct Outcome {
 }
 
 /// Trains the session's model on `D`, steered by `control`, sending events to `sink`. A
-/// failure is also sent as [`TrainEvent::Failed`] before it is returned.
+/// failure is also sent as [`TrainEvent::Failed`] before it is returned. On glibc, fixes
+/// malloc's mmap threshold for the process, so that a long run's memory stays flat.
 pub fn train<D: TrainDevice>(
     session: &Session,
     control: &Control,
@@ -59,6 +60,7 @@ pub fn train<D: TrainDevice>(
 where
     Error: From<D::Err>,
 {
+    super::allocator::keep_memory_steady();
     let config = &session.plan.config;
     let result = config.validate().and_then(|()| {
         with_model!(config.model, M => Trainer::<M<IN_CHANNELS, CLASSES>, D>::new(session, control)?.run(sink))
