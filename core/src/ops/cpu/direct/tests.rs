@@ -9,14 +9,15 @@ use crate::ops::test_support::{assert_close, swap_axes, uniform};
 
 /// Forward (written, with bias, and added), the weight gradient and the stride-1 input
 /// gradient against the tape's kernels, over strides, paddings, images smaller than the
-/// kernel's reach, and more channels than one pass over the weights holds.
+/// kernel's reach, more channels than one pass over the weights holds, and batches that
+/// block pixels by image and by position (a partial block of images included).
 #[test]
 fn direct_convolution_equals_im2row_and_gemm() {
     if !available() {
         eprintln!("no AVX-512F here: the direct convolution is never called");
         return;
     }
-    for (window, (c, o, h)) in [
+    let cases = [
         ([3, 1, 1], (16, 64, 5)),
         ([3, 2, 1], (32, 128, 7)),
         ([1, 2, 0], (64, 64, 6)),
@@ -26,8 +27,8 @@ fn direct_convolution_equals_im2row_and_gemm() {
         ([5, 1, 2], (64, 64, 4)),
         ([3, 2, 1], (256, 512, 4)),
         ([3, 1, 1], (512, 512, 2)),
-    ] {
-        let n = 3;
+    ];
+    for (n, (window, (c, o, h))) in cases.into_iter().flat_map(|case| [3, 13].map(|n| (n, case))) {
         let g = Geometry2d::new([n, c, h, h + 1], o, window);
         assert!(applies(&g));
         let (x, w, b, gy) = (
