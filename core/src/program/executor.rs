@@ -12,7 +12,7 @@ use super::sgd;
 use super::store::Store;
 use crate::checkpoint::NamedTensor;
 use crate::ops::cpu::direct;
-use crate::ops::cpu::im2col::{add_taps_to_weights, weights_to_taps, Taps};
+use crate::ops::cpu::im2col::{add_taps_to_weights, weights_to_taps_into, Taps};
 use crate::ops::cpu::profile::{span, timed, Phase};
 use crate::ops::Geometry2d;
 use crate::run::SgdSettings;
@@ -252,7 +252,7 @@ impl TrainProgram {
                     timed(Phase::WeightReorder, || direct::weights_for_forward(w, &g, &mut ordered));
                     timed(Phase::ConvForwardDirect, || direct::forward(x_of(x), &ordered, b, &g, out, false));
                 } else {
-                    ordered = timed(Phase::WeightReorder, || weights_to_taps(w, &g, &taps));
+                    timed(Phase::WeightReorder, || weights_to_taps_into(w, &g, &taps, &mut ordered));
                     conv::forward(x_of(x), &ordered, b, &g, &taps, out);
                 }
             }
@@ -303,10 +303,11 @@ impl TrainProgram {
     fn backward_node(&mut self, i: usize, n: usize, written: &mut [bool]) {
         let node = self.nodes[i].clone();
         let _span = node_phase(&node, Pass::Backward).map(span);
-        let lens: Vec<usize> = self.values.iter().map(|d| n * d.iter().product::<usize>()).collect();
+        let values = &self.values;
+        let len = |v: usize| n * values[v].iter().product::<usize>();
         let out = node.output();
         let gy_buf = core::mem::take(&mut self.arena.grad[self.grad_slot[out]]);
-        let gy = &gy_buf[..lens[out]];
+        let gy = &gy_buf[..len(out)];
         // The inputs' gradient buffers (the images have none) and whether to add to them.
         let mut gx: Vec<(usize, Vec<f32>, bool)> = node
             .inputs()
@@ -317,9 +318,9 @@ impl TrainProgram {
                 (v, core::mem::take(&mut self.arena.grad[self.grad_slot[v]]), acc)
             })
             .collect();
-        let mut first = gx.first_mut().map(|(v, b, acc)| (&mut b[..lens[*v]], *acc));
+        let mut first = gx.first_mut().map(|(v, b, acc)| (&mut b[..len(*v)], *acc));
         let act = &self.arena.act;
-        let x_of = |v: usize| &act[v][..lens[v]];
+        let x_of = |v: usize| &act[v][..len(v)];
         let (specs, data, grads) = (&self.store.specs, &self.store.data, &mut self.store.grads);
         let span = |p: usize| (specs[p].offset, specs[p].len);
         let value = |p: usize| &data[specs[p].offset..][..specs[p].len];
@@ -363,7 +364,7 @@ impl TrainProgram {
                     } else {
                         let w_taps = if is_direct {
                             // The forward pass kept the direct kernel's order; the gemm reads taps.
-                            ordered = timed(Phase::WeightReorder, || weights_to_taps(w, &g, &taps));
+                            timed(Phase::WeightReorder, || weights_to_taps_into(w, &g, &taps, &mut ordered));
                             &ordered
                         } else {
                             &self.arena.w_forward[i]
@@ -388,7 +389,7 @@ impl TrainProgram {
                 if let Some((gx, acc)) = first.take() {
                     pool::backward(
                         gy,
-                        &self.arena.argmax[i][..lens[out]],
+                        &self.arena.argmax[i][..len(out)],
                         &Geometry2d { batch: n, ..g },
                         gx,
                         acc,
@@ -413,7 +414,7 @@ impl TrainProgram {
             }
             Node::Add { y, relu, .. } => {
                 for (v, buf, acc) in gx.iter_mut() {
-                    let gx = &mut buf[..lens[*v]];
+                    let gx = &mut buf[..len(*v)];
                     if relu {
                         pointwise::relu_backward(x_of(y), gy, gx, *acc);
                     } else {

@@ -181,8 +181,15 @@ pub(crate) fn row2im(rows: &[f32], g: &Geometry2d, taps: &Taps, count: usize, gx
 /// The weights of the live taps, reordered from (O, C, K, K) to (O, K', K', C), the taps'
 /// order in [`im2row`].
 pub(crate) fn weights_to_taps(w: &[f32], g: &Geometry2d, taps: &Taps) -> Vec<f32> {
+    let mut out = Vec::new();
+    weights_to_taps_into(w, g, taps, &mut out);
+    out
+}
+
+/// [`weights_to_taps`] into `out` (its allocation reused from step to step).
+pub(crate) fn weights_to_taps_into(w: &[f32], g: &Geometry2d, taps: &Taps, out: &mut Vec<f32>) {
     let (k, c, full, len) = (g.kernel, g.in_channels, g.patch_len().max(1), taps.len().max(1));
-    let mut out = vec![0.0f32; g.out_channels * taps.len()];
+    out.resize(g.out_channels * taps.len(), 0.0);
     out.par_chunks_exact_mut(len).zip(w.par_chunks_exact(full)).for_each(|(out, filter)| {
         let mut out = out.iter_mut();
         for u in taps.u.0..taps.u.1 {
@@ -193,7 +200,6 @@ pub(crate) fn weights_to_taps(w: &[f32], g: &Geometry2d, taps: &Taps) -> Vec<f32
             }
         }
     });
-    out
 }
 
 /// Adds (when `accumulate`; else writes, zeros at the dead taps) a gradient over the live
