@@ -98,6 +98,8 @@ enum Filters {
     Winograd(winograd::Filters),
     /// For the direct convolution (AVX-512, output channels in 64s): (C, taps, O).
     Direct(Vec<f32>),
+    /// Winograd-transformed, for the 3×3 stride-1 convolutions on the direct kernel.
+    WinogradDirect(winograd::Filters),
 }
 
 /// Channels-last activations: (N, H, W, C).
@@ -161,7 +163,9 @@ fn compile(ops: &[Op<'_>], dims: &mut [usize; 3]) -> Result<Vec<Step>, Error> {
                 let scale = |o: usize| epilogue.scale.as_ref().map_or(1.0, |s| s[o]);
                 let filters: Vec<f32> =
                     (0..weight.len()).map(|i| weight.at(i) * scale(i / g.patch_len())).collect();
-                let weight = if direct::applies(&g) {
+                let weight = if direct::winograd::applies(&g) {
+                    Filters::WinogradDirect(winograd::Filters::new(&filters, g.out_channels, c))
+                } else if direct::applies(&g) {
                     let mut ordered = Vec::new();
                     direct::weights_for_forward(&filters, &g, &mut ordered);
                     Filters::Direct(ordered)
@@ -293,6 +297,20 @@ impl Step {
 }
 
 impl Conv {
+    /// The shift, when it has one value per output channel: a kernel adds it as its bias.
+    fn kernel_bias(&self) -> Option<&[f32]> {
+        (self.shift.len() == self.g.out_channels).then_some(&self.shift[..])
+    }
+
+    /// The shift (unless the kernel added it as its bias, `biased`), then the ReLU.
+    fn finish(&self, y: &mut [f32], biased: bool) {
+        match (biased, self.relu) {
+            (true, true) => rectify(y),
+            (true, false) => {}
+            (false, _) => shift(y, &self.shift, self.relu),
+        }
+    }
+
     /// im2row (none for a 1×1 stride-1 convolution: its input is its patch matrix) and one
     /// product per group of images straight into the channels-last output, then the shift
     /// and ReLU.
@@ -309,15 +327,16 @@ impl Conv {
                 shift(&mut y, &self.shift, self.relu);
                 return Activations { data: y, dims: [n, g.out_height, g.out_width, o] };
             }
+            Filters::WinogradDirect(filters) => {
+                let bias = self.kernel_bias();
+                direct::winograd::forward(&x.data, filters, bias, &g, &mut y);
+                self.finish(&mut y, bias.is_some());
+                return Activations { data: y, dims: [n, g.out_height, g.out_width, o] };
+            }
             Filters::Direct(filters) => {
-                // The shift is the kernel's bias when it has one per channel.
-                let fused = self.shift.len() == o;
-                direct::forward(&x.data, filters, fused.then_some(&self.shift[..]), &g, &mut y, false);
-                match (fused, self.relu) {
-                    (true, true) => rectify(&mut y),
-                    (true, false) => {}
-                    (false, _) => shift(&mut y, &self.shift, self.relu),
-                }
+                let bias = self.kernel_bias();
+                direct::forward(&x.data, filters, bias, &g, &mut y, false);
+                self.finish(&mut y, bias.is_some());
                 return Activations { data: y, dims: [n, g.out_height, g.out_width, o] };
             }
         };

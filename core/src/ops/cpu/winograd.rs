@@ -89,8 +89,15 @@ impl Filters {
     }
 }
 
+impl Filters {
+    /// `U_ξ` of position `xi` (0..16): (C, O).
+    pub(crate) fn position(&self, xi: usize) -> &[f32] {
+        &self.u[xi * self.c * self.o..][..self.c * self.o]
+    }
+}
+
 /// Tiles of an output plane: (rows, columns) of 2×2 blocks.
-fn tile_grid(g: &Geometry2d) -> (usize, usize) {
+pub(crate) fn tile_grid(g: &Geometry2d) -> (usize, usize) {
     (g.out_height.div_ceil(2), g.out_width.div_ceil(2))
 }
 
@@ -133,54 +140,68 @@ pub(crate) fn forward(x: &[f32], f: &Filters, g: &Geometry2d, y: &mut [f32]) {
 /// `V = Bᵀ d B` of every tile, as (tiles, 16, C): padding reads as zero.
 fn transform_input(x: &[f32], g: &Geometry2d, c: usize, v: &mut [f32]) {
     let (th, tw) = tile_grid(g);
-    let (h, w, p) = (g.height as isize, g.width as isize, g.padding as isize);
     let zeros = vec![0.0f32; c];
     v.par_chunks_mut(16 * c).enumerate().for_each(|(t, out)| {
         let (n, ti, tj) = (t / (th * tw), t / tw % th, t % tw);
         let image = &x[n * g.in_plane() * c..][..g.in_plane() * c];
-        // The tile's 4×4 input pixels, C values each.
-        let pixel = |a: usize, b: usize| -> &[f32] {
-            let (r, s) = (2 * ti as isize + a as isize - p, 2 * tj as isize + b as isize - p);
-            if r < 0 || s < 0 || r >= h || s >= w {
-                &zeros
-            } else {
-                &image[(r as usize * g.width + s as usize) * c..][..c]
-            }
-        };
-        let d: [[&[f32]; 4]; 4] = core::array::from_fn(|a| core::array::from_fn(|b| pixel(a, b)));
-        for ch in (0..c).step_by(LANES) {
-            let len = LANES.min(c - ch);
-            // The 16 pixels' lanes, zero past `len`.
-            let mut x = [[0.0f32; LANES]; 16];
-            for (k, lanes) in x.iter_mut().enumerate() {
-                lanes[..len].copy_from_slice(&d[k / 4][k % 4][ch..][..len]);
-            }
-            // t = Bᵀ d (rows), then V = t B (columns), lane by lane.
-            let mut t = [[0.0f32; LANES]; 16];
-            for b in 0..4 {
-                for l in 0..LANES {
-                    let (d0, d1, d2, d3) = (x[b][l], x[4 + b][l], x[8 + b][l], x[12 + b][l]);
-                    t[b][l] = d0 - d2;
-                    t[4 + b][l] = d1 + d2;
-                    t[8 + b][l] = d2 - d1;
-                    t[12 + b][l] = d1 - d3;
-                }
-            }
-            for a in 0..4 {
-                let r = &t[4 * a..4 * a + 4];
-                let mut v = [[0.0f32; LANES]; 4];
-                for l in 0..LANES {
-                    v[0][l] = r[0][l] - r[2][l];
-                    v[1][l] = r[1][l] + r[2][l];
-                    v[2][l] = r[2][l] - r[1][l];
-                    v[3][l] = r[1][l] - r[3][l];
-                }
-                for (b, lanes) in v.iter().enumerate() {
-                    out[(a * 4 + b) * c + ch..][..len].copy_from_slice(&lanes[..len]);
-                }
+        input_tile(image, g, c, (ti, tj), &zeros, out, c);
+    });
+}
+
+/// `V = Bᵀ d B` of tile (`ti`, `tj`) of one channels-last `image`, its 16 positions written
+/// `stride` floats apart in `v` (C each); padding reads as `zeros` (C of them).
+pub(crate) fn input_tile(
+    image: &[f32],
+    g: &Geometry2d,
+    c: usize,
+    (ti, tj): (usize, usize),
+    zeros: &[f32],
+    v: &mut [f32],
+    stride: usize,
+) {
+    let (h, w, p) = (g.height as isize, g.width as isize, g.padding as isize);
+    // The tile's 4×4 input pixels, C values each.
+    let pixel = |a: usize, b: usize| -> &[f32] {
+        let (r, s) = (2 * ti as isize + a as isize - p, 2 * tj as isize + b as isize - p);
+        if r < 0 || s < 0 || r >= h || s >= w {
+            zeros
+        } else {
+            &image[(r as usize * g.width + s as usize) * c..][..c]
+        }
+    };
+    let d: [[&[f32]; 4]; 4] = core::array::from_fn(|a| core::array::from_fn(|b| pixel(a, b)));
+    for ch in (0..c).step_by(LANES) {
+        let len = LANES.min(c - ch);
+        // The 16 pixels' lanes, zero past `len`.
+        let mut x = [[0.0f32; LANES]; 16];
+        for (k, lanes) in x.iter_mut().enumerate() {
+            lanes[..len].copy_from_slice(&d[k / 4][k % 4][ch..][..len]);
+        }
+        // t = Bᵀ d (rows), then V = t B (columns), lane by lane.
+        let mut t = [[0.0f32; LANES]; 16];
+        for b in 0..4 {
+            for l in 0..LANES {
+                let (d0, d1, d2, d3) = (x[b][l], x[4 + b][l], x[8 + b][l], x[12 + b][l]);
+                t[b][l] = d0 - d2;
+                t[4 + b][l] = d1 + d2;
+                t[8 + b][l] = d2 - d1;
+                t[12 + b][l] = d1 - d3;
             }
         }
-    });
+        for a in 0..4 {
+            let r = &t[4 * a..4 * a + 4];
+            let mut q = [[0.0f32; LANES]; 4];
+            for l in 0..LANES {
+                q[0][l] = r[0][l] - r[2][l];
+                q[1][l] = r[1][l] + r[2][l];
+                q[2][l] = r[2][l] - r[1][l];
+                q[3][l] = r[1][l] - r[3][l];
+            }
+            for (b, lanes) in q.iter().enumerate() {
+                v[(a * 4 + b) * stride + ch..][..len].copy_from_slice(&lanes[..len]);
+            }
+        }
+    }
 }
 
 /// `Y = Aᵀ M A` of every tile into the channels-last output, dropping the outputs past an
@@ -195,36 +216,53 @@ fn transform_output(m: &[f32], g: &Geometry2d, o: usize, tiles: usize, y: &mut [
             image.par_chunks_mut(2 * ow * o).enumerate().map(move |(ti, out)| (n, ti, out))
         })
         .for_each(|(n, ti, out)| {
-            let rows = out.len() / (ow * o);
             for tj in 0..tw {
                 let t = (n * th + ti) * tw + tj;
-                let mx: [&[f32]; 16] = core::array::from_fn(|xi| &m[(xi * tiles + t) * o..][..o]);
-                let cols = (ow - 2 * tj).min(2);
-                for ch in (0..o).step_by(LANES) {
-                    let len = LANES.min(o - ch);
-                    let mut x = [[0.0f32; LANES]; 16];
-                    for (lanes, src) in x.iter_mut().zip(&mx) {
-                        lanes[..len].copy_from_slice(&src[ch..][..len]);
-                    }
-                    // s = Aᵀ M: 2×4, then Y = s A: 2×2, lane by lane.
-                    let mut y = [[0.0f32; LANES]; 4];
-                    for l in 0..LANES {
-                        let s0: [f32; 4] = core::array::from_fn(|b| x[b][l] + x[4 + b][l] + x[8 + b][l]);
-                        let s1: [f32; 4] = core::array::from_fn(|b| x[4 + b][l] - x[8 + b][l] - x[12 + b][l]);
-                        y[0][l] = s0[0] + s0[1] + s0[2];
-                        y[1][l] = s0[1] - s0[2] - s0[3];
-                        y[2][l] = s1[0] + s1[1] + s1[2];
-                        y[3][l] = s1[1] - s1[2] - s1[3];
-                    }
-                    for a in 0..rows {
-                        for b in 0..cols {
-                            out[(a * ow + 2 * tj + b) * o + ch..][..len]
-                                .copy_from_slice(&y[a * 2 + b][..len]);
-                        }
-                    }
-                }
+                output_tile(&m[t * o..], tiles * o, o, out, ow, tj, None);
             }
         });
+}
+
+/// `Y = Aᵀ M A` (+ `bias`) of one tile, its 16 positions read `stride` floats apart from `m`
+/// (O each), into tile column `tj` of `out`: the tile row's one or two output rows of `ow`
+/// pixels, channels-last (the outputs past an odd edge dropped).
+pub(crate) fn output_tile(
+    m: &[f32],
+    stride: usize,
+    o: usize,
+    out: &mut [f32],
+    ow: usize,
+    tj: usize,
+    bias: Option<&[f32]>,
+) {
+    let rows = out.len() / (ow * o);
+    let cols = (ow - 2 * tj).min(2);
+    for ch in (0..o).step_by(LANES) {
+        let len = LANES.min(o - ch);
+        let mut x = [[0.0f32; LANES]; 16];
+        for (xi, lanes) in x.iter_mut().enumerate() {
+            lanes[..len].copy_from_slice(&m[xi * stride + ch..][..len]);
+        }
+        let mut b = [0.0f32; LANES];
+        if let Some(bias) = bias {
+            b[..len].copy_from_slice(&bias[ch..][..len]);
+        }
+        // s = Aᵀ M: 2×4, then Y = s A: 2×2, lane by lane.
+        let mut y = [[0.0f32; LANES]; 4];
+        for l in 0..LANES {
+            let s0: [f32; 4] = core::array::from_fn(|k| x[k][l] + x[4 + k][l] + x[8 + k][l]);
+            let s1: [f32; 4] = core::array::from_fn(|k| x[4 + k][l] - x[8 + k][l] - x[12 + k][l]);
+            y[0][l] = s0[0] + s0[1] + s0[2] + b[l];
+            y[1][l] = s0[1] - s0[2] - s0[3] + b[l];
+            y[2][l] = s1[0] + s1[1] + s1[2] + b[l];
+            y[3][l] = s1[1] - s1[2] - s1[3] + b[l];
+        }
+        for a in 0..rows {
+            for c in 0..cols {
+                out[(a * ow + 2 * tj + c) * o + ch..][..len].copy_from_slice(&y[a * 2 + c][..len]);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 mod avx512;
 mod forward;
 mod weight_gradient;
+pub(crate) mod winograd;
 
 use alloc::vec::Vec;
 
