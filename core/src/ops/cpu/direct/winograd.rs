@@ -21,7 +21,7 @@ const TASK_FLOATS: usize = 1 << 18;
 /// Whether [`forward`] computes `g` on this machine: a 3×3 stride-1 convolution Winograd
 /// takes ([`winograd::applies`]) with the direct kernel's channels ([`super::applies`]),
 /// onto an output plane of whole tiles, 6×6 or larger. Measured on ResNet-18's compiled
-/// inference: 6% faster with it at 96×96 (planes of 24, 12 and 6), 14% slower at 28×28 when
+/// inference: 10% faster with it at 96×96 (planes of 24, 12 and 6), 14% slower at 28×28 when
 /// it also took the planes of 7 (a quarter of the tiles' outputs dropped) and 4.
 pub(crate) fn applies(g: &Geometry2d) -> bool {
     let whole_tiles = g.out_height.is_multiple_of(2) && g.out_width.is_multiple_of(2);
