@@ -142,13 +142,15 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
     // 2. The firmware under QEMU.
     let pixels = dir.path().join("images.u8");
     std::fs::write(&pixels, &real_data().test.images[..ON_DEVICE * 784]).unwrap();
-    let firmware = root().join("firmware");
+    // An explicit target directory: the caller's CARGO_TARGET_DIR (or none) must not move it.
+    let firmware_target = root().join("target/firmware");
     run(Command::new("cargo")
-        .args(["build", "--release"])
+        .args(["build", "--release", "--target-dir"])
+        .arg(&firmware_target)
         .env("RESNET8_WEIGHTS", &weights)
         .env("RESNET8_IMAGES", &pixels)
-        .current_dir(&firmware));
-    let elf = firmware.join("target/thumbv7em-none-eabihf/release/resnet-firmware");
+        .current_dir(root().join("firmware")));
+    let elf = firmware_target.join("thumbv7em-none-eabihf/release/resnet-firmware");
     let printed = run(Command::new("qemu-system-arm")
         .args(["-machine", "mps2-an386", "-cpu", "cortex-m4", "-nographic"])
         .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
