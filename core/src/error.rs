@@ -75,6 +75,18 @@ pub enum Error {
         /// The values that are available, in words.
         supported: &'static str,
     },
+    /// A model cannot be quantized to int8.
+    Quantize {
+        /// Why, e.g. "a residual block with a ReLU before its add".
+        reason: String,
+    },
+    /// An int8 model file is refused, or the buffers given to it do not fit.
+    Int8Model {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        error: crate::quant::Int8Error,
+    },
     /// A file could not be opened, read, written or renamed.
     Io {
         /// The file.
@@ -264,6 +276,8 @@ impl fmt::Display for Error {
                 "the images hold {found} values, but shape {n}x{c}x{h}x{w} needs {} (N×C×H×W, none 0)",
                 n.saturating_mul(*c).saturating_mul(*h).saturating_mul(*w)
             ),
+            Error::Quantize { reason } => write!(f, "cannot quantize to int8: {reason}"),
+            Error::Int8Model { path, error } => write!(f, "{path}: {error}"),
             Error::Io { path, action, reason } => write!(f, "cannot {action} {path}: {reason}"),
             Error::BadMagic { path, expected, found } => write!(
                 f,

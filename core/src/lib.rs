@@ -12,6 +12,7 @@
 //!   [`models`]: `ResNet18`.
 //! - [`summary`]: the layer shape table, from the types alone or from a real forward pass.
 //! - [`infer`]: evaluation without `std`, from a checkpoint's or weights file's bytes.
+//! - [`quant`]: int8 inference without `std` or a heap, and post-training quantization.
 //! - [`program`] (std): a model type compiled into a training program that owns its
 //!   buffers, the fast way to train on the CPU.
 //!
@@ -51,6 +52,7 @@ pub mod ops;
 pub mod prelude;
 #[cfg(feature = "std")]
 pub mod program;
+pub mod quant;
 pub mod run;
 pub mod shape;
 pub mod summary;

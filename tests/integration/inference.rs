@@ -10,7 +10,7 @@ use resnet_core::prelude::*;
 use resnet_core::train::{Checkpoint, Position, TrainConfig};
 
 /// A model of type `M` with random weights and random running statistics, its tensors.
-fn random_model<M, const IN: usize>(seed: u64) -> (Built<M, Cpu>, Vec<NamedTensor>)
+pub(crate) fn random_model<M, const IN: usize>(seed: u64) -> (Built<M, Cpu>, Vec<NamedTensor>)
 where
     M: BuildOnDevice<Cpu, f32>,
 {
@@ -33,7 +33,7 @@ where
     (model, tensors)
 }
 
-fn images<const IN: usize>(n: usize, side: usize) -> Vec<f32> {
+pub(crate) fn images<const IN: usize>(n: usize, side: usize) -> Vec<f32> {
     (0..n * IN * side * side).map(|i| ((i * 7919) % 256) as f32 / 255.0).collect()
 }
 

@@ -8,6 +8,7 @@ mod embedded;
 mod family;
 mod inference;
 mod pytorch;
+mod quantized;
 mod shapes;
 mod soak;
 mod support;

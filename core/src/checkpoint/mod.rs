@@ -133,6 +133,12 @@ pub fn encode<B: Serialize>(header: &Header, body: &B) -> Result<Vec<u8>, Error>
 /// Checks a file's framing (magic, version, size, CRC) and splits it into its header and
 /// its body's bytes; `source` names it in errors.
 pub fn frame<'a>(bytes: &'a [u8], source: &str) -> Result<(Header, &'a [u8]), Error> {
+    if bytes.starts_with(&crate::quant::INT8_MAGIC) {
+        return Err(corrupt_in(
+            source,
+            "is an int8 model (run it with resnet_core::quant); this reads f32 checkpoints and weights files",
+        ));
+    }
     if !bytes.starts_with(&MAGIC) && !bytes.starts_with(&WEIGHTS_MAGIC) {
         return Err(corrupt_in(source, "not a resnet-dfdx checkpoint (bad magic number)"));
     }

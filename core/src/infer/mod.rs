@@ -13,7 +13,7 @@
 
 #[cfg(feature = "std")]
 mod compiled;
-mod kernels;
+pub(crate) mod kernels;
 mod layers;
 mod network;
 mod program;
