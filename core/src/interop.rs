@@ -1,6 +1,6 @@
 //! Whole checkpoints to and from PyTorch safetensors files, in the model's [`Layout`], and
-//! out to weights-only files for [`crate::infer`]: a run's state ([`crate::train`]) meets
-//! the file formats ([`crate::checkpoint`]).
+//! out to weights-only files for [`crate::infer`] and int8 models for [`crate::quant`]: a
+//! run's state ([`crate::train`]) meets the file formats ([`crate::checkpoint`]).
 
 use std::path::Path;
 
@@ -44,12 +44,36 @@ pub fn export_checkpoint(ckpt: &Checkpoint, source: &Path, out: &Path) -> Result
 /// weights-only file (the checkpoint format's framing, [`crate::checkpoint::WEIGHTS_MAGIC`]):
 /// what [`crate::infer`] reads without `std`. Returns the bytes written.
 pub fn export_weights(ckpt: &Checkpoint, source: &Path, out: &Path) -> Result<usize, Error> {
+    let bytes = weights_file(ckpt, source)?;
+    write_atomic(out, &bytes)?;
+    Ok(bytes.len())
+}
+
+/// `ckpt` (read from `source`)'s weights-only file, in memory; its tensors are first
+/// checked to be exactly the model's.
+pub fn weights_file(ckpt: &Checkpoint, source: &Path) -> Result<Vec<u8>, Error> {
     let h = &ckpt.header;
     h.expect_model(h.model, IN_CHANNELS, CLASSES, &source.display().to_string())?;
     let params = model_params(h.model, &ckpt.params, source)?;
-    let bytes = encode(&Header::weights(h.model, h.in_channels, h.classes), &params)?;
-    write_atomic(out, &bytes)?;
-    Ok(bytes.len())
+    encode(&Header::weights(h.model, h.in_channels, h.classes), &params)
+}
+
+/// Writes `ckpt` (read from `source`)'s model quantized to int8 to `out`, atomically: an
+/// int8 model file for [`crate::quant`], calibrated on `calibration`. Returns its bytes.
+///
+/// # Shapes
+/// `calibration`: (N, C, H, W) as `shape` says, pixels scaled as in training; the model
+/// is quantized for (C, H, W).
+pub fn export_int8(
+    ckpt: &Checkpoint,
+    source: &Path,
+    calibration: &[f32],
+    shape: [usize; 4],
+    out: &Path,
+) -> Result<Vec<u8>, Error> {
+    let int8 = crate::quant::quantize(&weights_file(ckpt, source)?, calibration, shape)?;
+    write_atomic(out, &int8)?;
+    Ok(int8)
 }
 
 /// A checkpoint of `model` at step 0 with the d2l recipe, its weights read from PyTorch's

@@ -278,6 +278,26 @@ pub struct ExportArgs {
     /// What to write.
     #[arg(long, value_enum, default_value = "safetensors")]
     pub format: ExportFormat,
+    /// With --format postcard: quantize the model (int8, for resnet_core::quant without
+    /// std or a heap), calibrated on Fashion-MNIST training images.
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub quantize: Option<Quantize>,
+    /// With --quantize: training images whose activations set the int8 ranges.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub calibrate: usize,
+    /// With --quantize: test images the int8 and the f32 model are scored on (0: none).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub evaluate: usize,
+    /// With --quantize: directory with the four Fashion-MNIST IDX files (gzip or raw).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The number type `resnet-tui export --quantize` converts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Quantize {
+    /// 8-bit integers (TFLite's scheme: weights per channel, activations per tensor).
+    Int8,
 }
 
 /// What `resnet-tui export` writes.

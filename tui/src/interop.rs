@@ -1,5 +1,5 @@
 //! `resnet-tui export` and `import`: checkpoints to and from PyTorch's safetensors, and out
-//! to weights-only files for inference without std.
+//! to weights-only files for inference without std (int8 ones: `quantize`).
 
 use resnet_core::interop::{export_checkpoint, export_weights, import_checkpoint};
 use resnet_core::models::ModelName;
@@ -12,6 +12,12 @@ use crate::failure::Failure;
 /// checkpoint format; returns a report line.
 pub fn export(args: &ExportArgs) -> Result<String, Failure> {
     let ckpt = Checkpoint::load(&args.checkpoint).map_err(|e| Failure::Usage(e.to_string()))?;
+    if args.quantize.is_some() {
+        if args.format != ExportFormat::Postcard {
+            return Err(Failure::Usage("--quantize writes a postcard file: add --format postcard".into()));
+        }
+        return crate::quantize::export(args, &ckpt);
+    }
     if args.format == ExportFormat::Postcard {
         let bytes = export_weights(&ckpt, &args.checkpoint, &args.out)
             .map_err(|e| Failure::Training(e.to_string()))?;

@@ -19,6 +19,7 @@ mod metrics_file;
 mod plan;
 mod plot;
 mod progress;
+mod quantize;
 mod run_dir;
 mod run_log;
 mod run_view;

@@ -282,6 +282,80 @@ fn resnet8_trains_and_exports_weights_that_infer_reads_without_std() {
 }
 
 #[test]
+fn resnet8_quantizes_to_int8_and_reports_its_accuracy_beside_the_f32_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("r8.ckpt");
+    let out = quick_train(&["--model", "resnet8", "--checkpoint", ckpt.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let int8 = dir.path().join("model.int8");
+    let quantize = |extra: &[&str]| {
+        let mut args =
+            vec!["export", "--checkpoint", ckpt.to_str().unwrap(), "--out", int8.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--quantize", "int8", "--data-dir", REAL_DATA]);
+        resnet_tui(&args)
+    };
+    let out = quantize(&["--format", "postcard", "--calibrate", "64", "--evaluate", "300"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&int8).unwrap();
+    let model = resnet_core::quant::Int8Model::parse(&bytes).unwrap();
+    let lines: Vec<String> = stdout(&out).lines().map(String::from).collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "wrote {} (resnet8, int8: {} bytes, activations 25,088 bytes; calibrated on 64 training images at 28x28)",
+            int8.display(),
+            thousands(bytes.len())
+        )
+    );
+    // Both models scored on the same 300 test images: 8 bits cost a few points at most.
+    let (f32_acc, int8_acc) = scores(&lines[1]);
+    assert!(lines[1].starts_with("test accuracy on 300 images: f32 "), "{}", lines[1]);
+    assert!((f32_acc - int8_acc).abs() <= 0.05, "{}", lines[1]);
+    // Its logits follow the f32 model's.
+    let image: Vec<f32> = (0..784).map(|i| (i % 255) as f32 / 255.0).collect();
+    let mut arena = vec![0i8; model.header.arena_len];
+    let mut logits = [0.0f32; 10];
+    model.logits(&image, &mut arena, &mut logits).unwrap();
+    let want = resnet_core::infer::logits(&std::fs::read(&ckpt).unwrap(), &image, [1, 1, 28, 28]).unwrap();
+    let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(logits.iter().zip(&want).all(|(a, b)| (a - b).abs() <= 0.05 * scale), "{logits:?} vs {want:?}");
+    // An int8 file is no checkpoint, --quantize needs the postcard format, and 0 images
+    // calibrate nothing: one line each, exit 2.
+    let out = resnet_tui(&["train", "--headless", "--resume", int8.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is an int8 model"), "{}", stderr(&out));
+    let out = quantize(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), "error: --quantize writes a postcard file: add --format postcard\n");
+    let out = quantize(&["--format", "postcard", "--calibrate", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), "error: --calibrate takes at least 1 training image\n");
+}
+
+/// `1,234,567` for 1234567.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// The f32 and int8 accuracies of a `test accuracy on N images: f32 A, int8 B (...)` line.
+fn scores(line: &str) -> (f64, f64) {
+    let number = |key: &str| -> f64 {
+        let at = line.find(key).unwrap_or_else(|| panic!("{key} in {line}")) + key.len();
+        line[at..].split([',', ' ']).next().unwrap().parse().unwrap()
+    };
+    (number("f32 "), number("int8 "))
+}
+
+#[test]
 fn export_gives_pytorch_names_and_import_reads_them_back() {
     let dir = tempfile::tempdir().unwrap();
     let ckpt = dir.path().join("c.ckpt");

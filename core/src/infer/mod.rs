@@ -58,3 +58,17 @@ pub fn logits(weights: &[u8], images: &[f32], shape: [usize; 4]) -> Result<Vec<f
         Network::<T>::from_weights(file)?.logits(images, shape)
     }))
 }
+
+/// The model whose weights `weights` holds, compiled for images of `input` = (C, H, W)
+/// ([`Network::compile`]).
+#[cfg(feature = "std")]
+pub fn compile(weights: &[u8], input: [usize; 3]) -> Result<Compiled, Error> {
+    let file = Weights::parse(weights)?;
+    let (model, channels, classes) = (file.header.model, file.header.in_channels, file.header.classes);
+    if input[0] != channels {
+        return Err(Error::Channels { layer: "the model's input", expected: channels, found: input[0] });
+    }
+    with_model!(model, M => with_counts!(M, channels, classes, T => {
+        Network::<T>::from_weights(file)?.compile(input)
+    }))
+}
