@@ -6,7 +6,7 @@ fn main() {
     std::fs::copy("memory.x", out.join("memory.x")).unwrap();
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
-    for var in ["RESNET8_WEIGHTS", "RESNET8_IMAGES"] {
+    for var in ["RESNET8_WEIGHTS", "RESNET8_INT8", "RESNET8_IMAGES"] {
         println!("cargo:rerun-if-env-changed={var}");
         if let Ok(path) = std::env::var(var) {
             println!("cargo:rerun-if-changed={path}");

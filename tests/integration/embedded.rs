@@ -2,11 +2,13 @@
 //! 1. a `#![no_std]` staticlib (tests/no_std_check), linked into a C program with `cc`,
 //!    classifies the first 1,000 test images like dfdx's forward pass (logits within 1e-4,
 //!    the trainer's reported accuracy);
-//! 2. a Cortex-M4F firmware (firmware/) with the weights in flash, under
-//!    `qemu-system-arm` (MPS2-AN386, semihosting), prints the host's logits bit for bit,
-//!    within 1 MiB of flash and 256 KiB of RAM.
+//! 2. Cortex-M4F firmwares (firmware/) with the model in flash, under `qemu-system-arm`
+//!    (MPS2-AN386, semihosting), print the host's logits bit for bit: ResNet-8 in f32
+//!    within 1 MiB of flash and 256 KiB of RAM, and quantized to int8 with no heap within
+//!    128 KiB of flash and 32 KiB of RAM; a QEMU plugin (firmware/counter) counts the
+//!    instructions of each inference.
 //!
-//! Slow (two cross builds): `cargo test --test integration -- --ignored embedded --nocapture`.
+//! Slow (three cross builds): `cargo test --test integration -- --ignored embedded --nocapture`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -139,29 +141,145 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
         "classify: weights: checkpoint is truncated or corrupt (checksum mismatch)\n"
     );
 
-    // 2. The firmware under QEMU.
+    // 2. The firmwares under QEMU, each inference's instructions counted.
     let pixels = dir.path().join("images.u8");
     std::fs::write(&pixels, &real_data().test.images[..ON_DEVICE * 784]).unwrap();
-    // An explicit target directory: the caller's CARGO_TARGET_DIR (or none) must not move it.
-    let firmware_target = root().join("target/firmware");
-    run(Command::new("cargo")
-        .args(["build", "--release", "--target-dir"])
-        .arg(&firmware_target)
-        .env("RESNET8_WEIGHTS", &weights)
-        .env("RESNET8_IMAGES", &pixels)
-        .current_dir(root().join("firmware")));
-    let elf = firmware_target.join("thumbv7em-none-eabihf/release/resnet-firmware");
-    let printed = run(Command::new("qemu-system-arm")
-        .args(["-machine", "mps2-an386", "-cpu", "cortex-m4", "-nographic"])
-        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
-        .arg(&elf));
+    let int8_file = dir.path().join("model.int8");
+    let calibration: Vec<f32> =
+        real_data().train.images[..500 * 784].iter().map(|&p| p as f32 / 255.0).collect();
+    let int8 = resnet_core::interop::export_int8(&ckpt, &weights, &calibration, [500, 1, 28, 28], &int8_file)
+        .unwrap();
+    let firmware = build_firmware(&weights, &int8_file, &pixels);
+    let counter = counter_plugin();
+
+    // f32: the host's no_std logits, bit for bit.
+    let (printed, f32_counts) = run_counted(&counter, &firmware.join("resnet8_f32"));
     let expected = resnet_core::infer::logits(
         &std::fs::read(&weights).unwrap(),
         &images[..ON_DEVICE * 784],
         [ON_DEVICE, 1, 28, 28],
     )
     .unwrap();
-    let classes = predictions(&expected, 10);
+    assert_lines(&printed, &expected);
+    // The host's no_std path equals dfdx's too.
+    let worst = expected.iter().zip(&host).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst <= 1e-4, "{worst}");
+    let (flash, ram_static, stack) =
+        (figure(&printed, "flash "), figure(&printed, "ram static "), figure(&printed, "peak stack "));
+    println!("f32 firmware: {}", printed.lines().skip(ON_DEVICE).collect::<Vec<_>>().join("; "));
+    assert!(flash <= 1 << 20, "flash {flash}");
+    assert!(ram_static + stack <= 256 << 10, "ram {ram_static} + stack {stack}");
+    assert!(figure(&printed, "peak heap ") > 0);
+
+    // int8: the host's int8 logits, bit for bit, in 128 KiB of flash and 32 KiB of RAM.
+    let model = resnet_core::quant::Int8Model::parse(&int8).unwrap();
+    let (printed, int8_counts) = run_counted(&counter, &firmware.join("resnet8_int8"));
+    let mut arena = vec![0i8; model.header.arena_len];
+    let mut expected = vec![0.0f32; ON_DEVICE * 10];
+    for (image, logits) in images.chunks(784).zip(expected.chunks_mut(10)) {
+        model.logits(image, &mut arena, logits).unwrap();
+    }
+    assert_lines(&printed, &expected);
+    let (flash, ram_static, stack) =
+        (figure(&printed, "flash "), figure(&printed, "ram static "), figure(&printed, "peak stack "));
+    println!("int8 firmware: {}", printed.lines().skip(ON_DEVICE).collect::<Vec<_>>().join("; "));
+    // The test images built in are no part of a deployed firmware.
+    let deployed = flash - figure(&printed, "test images ");
+    assert!(deployed <= 128 << 10, "flash {flash}, {deployed} without the test images");
+    assert!(ram_static + stack <= 32 << 10, "ram {ram_static} + stack {stack}");
+    assert!(printed.contains("heap 0 bytes (no allocator)"), "{printed}");
+
+    // Instructions per multiply-accumulate: every inference runs the same instructions.
+    let macs = model.multiply_accumulates() as f64;
+    for (kind, counts) in [("f32", &f32_counts), ("int8", &int8_counts)] {
+        assert_eq!(counts.len(), ON_DEVICE, "{kind}: {counts:?}");
+        let (least, most) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(most - least <= most / 1000, "{kind}: {counts:?}");
+        println!(
+            "{kind} firmware: {most} instructions per inference, {:.2} per multiply-accumulate ({macs} MACs; \
+             instructions executed in QEMU, not cycles)",
+            *most as f64 / macs
+        );
+        assert!(*least as f64 >= macs, "{kind}: fewer instructions than multiply-accumulates");
+    }
+
+    // A corrupt int8 model: the firmware says why and exits non-zero.
+    let mut bytes = int8.clone();
+    bytes[1000] ^= 0x10;
+    std::fs::write(&int8_file, bytes).unwrap();
+    let firmware = build_firmware(&weights, &int8_file, &pixels);
+    let out = qemu(&firmware.join("resnet8_int8")).output().unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "error: int8 model is truncated or corrupt (checksum mismatch)\n"
+    );
+}
+
+/// Builds both firmwares (f32 `weights`, int8 `int8`, `images`) into their own target
+/// directory (the caller's CARGO_TARGET_DIR, or none, must not move them); returns the
+/// directory of their ELFs.
+fn build_firmware(weights: &Path, int8: &Path, images: &Path) -> PathBuf {
+    let target = root().join("target/firmware");
+    run(Command::new("cargo")
+        .args(["build", "--release", "--target-dir"])
+        .arg(&target)
+        .env("RESNET8_WEIGHTS", weights)
+        .env("RESNET8_INT8", int8)
+        .env("RESNET8_IMAGES", images)
+        .current_dir(root().join("firmware")));
+    target.join("thumbv7em-none-eabihf/release")
+}
+
+/// firmware/counter's QEMU plugin, built (its header fetched once) into target/counter.
+fn counter_plugin() -> PathBuf {
+    let out = root().join("target/counter");
+    run(Command::new(root().join("firmware/counter/build.sh")).arg(&out));
+    out.join("libcounter.so")
+}
+
+fn qemu(elf: &Path) -> Command {
+    let mut cmd = Command::new("qemu-system-arm");
+    cmd.args(["-machine", "mps2-an386", "-cpu", "cortex-m4", "-nographic"])
+        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+        .arg(elf);
+    cmd
+}
+
+/// Runs `elf` under QEMU with the counter gated on its `inference_start`/`inference_end`;
+/// returns what it printed and the instructions of each inference.
+fn run_counted(plugin: &Path, elf: &Path) -> (String, Vec<u64>) {
+    let symbols = run(Command::new("readelf").arg("-sW").arg(elf));
+    let entry = |name: &str| -> u64 {
+        let line = symbols
+            .lines()
+            .find(|l| l.split_whitespace().nth(7) == Some(name) && l.contains("FUNC"))
+            .unwrap_or_else(|| panic!("no {name} in {}", elf.display()));
+        let value = line.split_whitespace().nth(1).unwrap();
+        u64::from_str_radix(value, 16).unwrap() & !1
+    };
+    let counts = elf.with_extension("counts");
+    let mut cmd = qemu(elf);
+    cmd.arg("-plugin").arg(format!(
+        "{},start={:#x},end={:#x},out={}",
+        plugin.display(),
+        entry("inference_start"),
+        entry("inference_end"),
+        counts.display()
+    ));
+    let printed = run(&mut cmd);
+    let windows = std::fs::read_to_string(&counts).unwrap();
+    let counts = windows
+        .lines()
+        .filter_map(|l| l.strip_prefix("window "))
+        .map(|l| l.split_whitespace().nth(1).unwrap().parse().unwrap())
+        .collect();
+    (printed, counts)
+}
+
+/// Checks the firmware's first lines: `image I: class K, logits BITS...` per row of `expected`.
+fn assert_lines(printed: &str, expected: &[f32]) {
+    let classes = predictions(expected, 10);
     let mut lines = printed.lines();
     for (i, row) in expected.chunks(10).enumerate() {
         let bits: Vec<String> = row.iter().map(|l| format!("{:08x}", l.to_bits())).collect();
@@ -171,17 +289,10 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
             "firmware output:\n{printed}"
         );
     }
-    // The host's no_std path equals dfdx's too.
-    let worst = expected.iter().zip(&host).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-    assert!(worst <= 1e-4, "{worst}");
-    let figure = |key: &str| -> usize {
-        let line = printed.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("{key}: {printed}"));
-        line[key.len()..].split_whitespace().next().unwrap().parse().unwrap()
-    };
-    let (flash, ram_static, heap, stack) =
-        (figure("flash "), figure("ram static "), figure("peak heap "), figure("peak stack "));
-    println!("firmware: {}", printed.lines().skip(ON_DEVICE).collect::<Vec<_>>().join("; "));
-    assert!(flash <= 1 << 20, "flash {flash}");
-    assert!(ram_static + stack <= 256 << 10, "ram {ram_static} + stack {stack}");
-    assert!(heap > 0);
+}
+
+/// The number after `key` on the line that starts with it.
+fn figure(printed: &str, key: &str) -> usize {
+    let line = printed.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("{key}: {printed}"));
+    line[key.len()..].split_whitespace().next().unwrap().parse().unwrap()
 }

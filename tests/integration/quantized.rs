@@ -92,6 +92,8 @@ fn resnet8_needs_two_28x28x16_activations_and_a_quarter_of_its_f32_weights() {
     assert_eq!((h.model, h.input, h.classes, h.steps), ("resnet8", [1, 28, 28], 10, 11));
     // The widest stage's block holds its input and its middle activation, nothing more.
     assert_eq!(h.arena_len, 2 * 28 * 28 * 16);
+    // As `resnet-tui shapes --model resnet8` counts them (its convolutions and linear layer).
+    assert_eq!(model.multiply_accumulates(), 9_345_920);
     // 77,898 parameters: int8 weights, int32 biases and requantization per channel.
     assert!(int8.len() < 90_000 && int8.len() * 3 < f32_file.len(), "{} vs {}", int8.len(), f32_file.len());
     let kinds: Vec<&str> = model

@@ -254,6 +254,22 @@ impl<'a> Int8Model<'a> {
         Ok(model)
     }
 
+    /// Multiply-accumulates of one inference: every convolution's and the classifier's.
+    pub fn multiply_accumulates(&self) -> u64 {
+        self.steps()
+            .map(|step| {
+                let [_, _, c] = step.io().input;
+                let [oh, ow, o] = step.output();
+                let taps = match step {
+                    Step::Conv(conv) => conv.window[0] * conv.window[0] * c,
+                    Step::Linear(_) => c,
+                    _ => 0,
+                };
+                (oh * ow * o) as u64 * taps as u64
+            })
+            .sum()
+    }
+
     /// The steps, in order.
     pub fn steps(&self) -> impl Iterator<Item = Step<'a>> + 'a {
         let mut r = Reader { bytes: self.steps, at: 0 };
