@@ -9,5 +9,7 @@ pub mod memory;
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     cortex_m_semihosting::debug::exit(cortex_m_semihosting::debug::EXIT_FAILURE);
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }

@@ -2,15 +2,16 @@
 //! heap: the convolution with its requantization, residual add and ReLU in the epilogue,
 //! the per-channel affine map, max and average pooling, and the classifier.
 //!
-//! A convolution works one output position at a time: the accumulators of up to
-//! [`CHUNK`] output channels and the zero-point-corrected input of one tap (up to `CHUNK`
-//! channels) live on the stack; each tap's row of weights is contiguous.
+//! A convolution works on two output positions and up to [`CHUNK`] output channels at a
+//! time: the two positions' inputs (a segment of up to [`SEGMENT`] values of their
+//! windows, zero-point corrected) and their accumulators live on the stack, and each pair
+//! of channels' weight rows meets them in [`dot_2x2`].
 
-use super::dot::dot;
+use super::dot::{dot_2x2, input_at, widen, SEGMENT};
 use super::fixed_point::multiply_by_quantized_multiplier as requantize;
 use super::format::{out_size, Affine, Conv, Linear};
 
-/// Channels held on the stack at once.
+/// Output channels accumulated at once.
 pub const CHUNK: usize = 64;
 
 /// The convolution `step` from `src` into `dst`; where the step has a residual, `dst`
@@ -21,45 +22,93 @@ pub const CHUNK: usize = 64;
 pub fn conv(step: &Conv<'_>, src: &[i8], dst: &mut [i8]) {
     let [h, w, c] = step.io.input;
     let [k, s, p] = step.window;
-    let (oh, ow, o_all) = (out_size(h, k, s, p), out_size(w, k, s, p), step.out_channels);
-    let mut patch = [0i16; CHUNK];
-    let mut acc = [0i32; CHUNK];
-    for oy in 0..oh {
-        for ox in 0..ow {
-            let out = &mut dst[(oy * ow + ox) * o_all..][..o_all];
-            for o0 in (0..o_all).step_by(CHUNK) {
-                let os = o0..(o0 + CHUNK).min(o_all);
-                for (a, o) in acc.iter_mut().zip(os.clone()) {
-                    *a = step.bias.at(o);
+    let (oh, ow) = (out_size(h, k, s, p), out_size(w, k, s, p));
+    let (positions, o_all, n) = (oh * ow, step.out_channels, k * k * c);
+    let mut cols = [0i16; 2 * SEGMENT];
+    let mut acc = [[0i32; CHUNK]; 2];
+    // Per output channel of the chunk: bias, multiplier, shift.
+    let mut channel = [(0i32, 0i32, 0i32); CHUNK];
+    for o0 in (0..o_all).step_by(CHUNK) {
+        let o1 = (o0 + CHUNK).min(o_all);
+        let channel = &mut channel[..o1 - o0];
+        for (ch, o) in channel.iter_mut().zip(o0..o1) {
+            *ch = (step.bias.at(o), step.multiplier.at(o), step.shift.at(o));
+        }
+        for p0 in (0..positions).step_by(2) {
+            let pair = [p0, (p0 + 1).min(positions - 1)];
+            for a in &mut acc {
+                for (a, ch) in a.iter_mut().zip(channel.iter()) {
+                    *a = ch.0;
                 }
-                for ky in 0..k {
-                    let Some(iy) = (oy * s + ky).checked_sub(p).filter(|&iy| iy < h) else { continue };
-                    for kx in 0..k {
-                        let Some(ix) = (ox * s + kx).checked_sub(p).filter(|&ix| ix < w) else { continue };
-                        let pixel = &src[(iy * w + ix) * c..][..c];
-                        for c0 in (0..c).step_by(CHUNK) {
-                            let cs = c0..(c0 + CHUNK).min(c);
-                            let x = &mut patch[..cs.len()];
-                            for (x, &v) in x.iter_mut().zip(&pixel[cs.clone()]) {
-                                *x = (i32::from(v) - step.input_zero_point) as i16;
-                            }
-                            for (a, o) in acc.iter_mut().zip(os.clone()) {
-                                let row = ((o * k + ky) * k + kx) * c;
-                                *a += dot(x, &step.weights[row + c0..row + cs.end]);
-                            }
-                        }
+            }
+            for r0 in (0..n).step_by(SEGMENT) {
+                let len = (n - r0).min(SEGMENT);
+                let (x0, x1) = cols.split_at_mut(SEGMENT);
+                gather(step, src, [ow, pair[0]], r0, &mut x0[..len]);
+                gather(step, src, [ow, pair[1]], r0, &mut x1[..len]);
+                for q0 in (o0..o1).step_by(2) {
+                    let q1 = (q0 + 1).min(o1 - 1);
+                    let row = |q: usize| &step.weights[q * n + r0..q * n + r0 + len];
+                    let mut sums = [0i32; 4];
+                    dot_2x2(&cols, len, row(q0), row(q1), &mut sums);
+                    let [a0, a1] = &mut acc;
+                    a0[q0 - o0] += sums[0];
+                    a1[q0 - o0] += sums[2];
+                    if q1 != q0 {
+                        a0[q1 - o0] += sums[1];
+                        a1[q1 - o0] += sums[3];
                     }
                 }
-                for (a, o) in acc.iter().zip(os) {
-                    let mut y =
-                        step.output_zero_point + requantize(*a, step.multiplier.at(o), step.shift.at(o));
+            }
+            let distinct = if pair[1] == pair[0] { 1 } else { 2 };
+            for (&p, acc) in pair.iter().zip(&acc).take(distinct) {
+                let out = &mut dst[p * o_all + o0..p * o_all + o1];
+                for ((y, a), &(_, m, sh)) in out.iter_mut().zip(acc.iter()).zip(channel.iter()) {
+                    let mut v = step.output_zero_point + requantize(*a, m, sh);
                     if let Some(r) = step.residual {
-                        y += requantize(i32::from(out[o]) - r.zero_point, r.multiplier, r.shift);
+                        v += requantize(i32::from(*y) - r.zero_point, r.multiplier, r.shift);
                     }
-                    out[o] = y.clamp(step.output_min, 127) as i8;
+                    *y = v.clamp(step.output_min, 127) as i8;
                 }
             }
         }
+    }
+}
+
+/// Values `r0..r0 + x.len()` of output position `p`'s window (tap after tap, channels
+/// within a tap), minus the input's zero point (0 where the window is in the padding),
+/// stored in [`dot_2x2`]'s order ([`input_at`]).
+fn gather(step: &Conv<'_>, src: &[i8], [ow, p]: [usize; 2], r0: usize, x: &mut [i16]) {
+    let [h, w, c] = step.io.input;
+    let [k, s, pad] = step.window;
+    let (oy, ox) = (p / ow, p % ow);
+    let len = x.len();
+    let (mut tap, mut ch) = (r0 / c, r0 % c);
+    let mut r = 0;
+    while r < len {
+        let piece = (c - ch).min(len - r);
+        let iy = (oy * s + tap / k).checked_sub(pad).filter(|&iy| iy < h);
+        let ix = (ox * s + tap % k).checked_sub(pad).filter(|&ix| ix < w);
+        let pixel = match (iy, ix) {
+            (Some(iy), Some(ix)) => Some(&src[(iy * w + ix) * c + ch..][..piece]),
+            _ => None,
+        };
+        if r % 4 == 0 && piece % 4 == 0 && (r + piece <= len & !3) {
+            // Whole groups: stored 0, 2, 1, 3.
+            let out = &mut x[r..r + piece];
+            match pixel {
+                Some(values) => widen(values, step.input_zero_point, out),
+                None => out.fill(0),
+            }
+        } else {
+            for j in 0..piece {
+                let v = pixel.map_or(0, |values| i32::from(values[j]) - step.input_zero_point);
+                x[input_at(r + j, len)] = v as i16;
+            }
+        }
+        r += piece;
+        ch = 0;
+        tap += 1;
     }
 }
 
@@ -121,17 +170,14 @@ pub fn avg_pool(input: [usize; 3], src: &[i8], dst: &mut [i8]) {
 /// `src`: (C,); `logits`: (classes,).
 pub fn linear(step: &Linear<'_>, src: &[i8], logits: &mut [f32]) {
     let c = step.io.input[2];
-    let mut x = [0i16; CHUNK];
     for (o, logit) in logits.iter_mut().enumerate() {
-        let mut acc = step.bias.at(o);
-        for c0 in (0..c).step_by(CHUNK) {
-            let cs = c0..(c0 + CHUNK).min(c);
-            for (x, &v) in x.iter_mut().zip(&src[cs.clone()]) {
-                *x = (i32::from(v) - step.input_zero_point) as i16;
-            }
-            acc += dot(&x[..cs.len()], &step.weights[o * c + c0..o * c + cs.end]);
-        }
-        *logit = acc as f32 * step.scale(o);
+        let row = &step.weights[o * c..][..c];
+        let dot: i32 = src
+            .iter()
+            .zip(row)
+            .map(|(&x, &w)| (i32::from(x) - step.input_zero_point) * i32::from(w as i8))
+            .sum();
+        *logit = (step.bias.at(o) + dot) as f32 * step.scale(o);
     }
 }
 
@@ -197,13 +243,15 @@ mod tests {
     #[test]
     fn the_convolution_equals_its_definition_for_every_window_and_epilogue() {
         let mut noise = Noise(3);
-        // (H, W, C, O, K, S, P): the catalog's windows, and channel counts across CHUNK.
+        // (H, W, C, O, K, S, P): the catalog's windows; channel counts across CHUNK and
+        // windows across SEGMENT; odd numbers of positions and channels; rows of 9, 49, 70.
         for &(h, w, c, o, k, s, p) in &[
             (5, 6, 3, 4, 3, 1, 1),
             (7, 7, 16, 32, 3, 2, 1),
             (6, 5, 70, 130, 1, 2, 0),
             (9, 9, 1, 16, 7, 2, 3),
             (4, 4, 65, 8, 3, 1, 0),
+            (5, 5, 3, 5, 3, 2, 1),
         ] {
             for residual in [false, true] {
                 let src: Vec<i8> = (0..h * w * c).map(|_| noise.i8()).collect();

@@ -46,7 +46,9 @@ fn main() -> ! {
         }
     };
     debug::exit(code);
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
 
 fn classify() -> Result<(), resnet_core::Error> {

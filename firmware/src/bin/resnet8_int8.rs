@@ -45,7 +45,9 @@ fn main() -> ! {
         }
     };
     debug::exit(code);
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
 
 fn classify() -> Result<(), Int8Error> {
