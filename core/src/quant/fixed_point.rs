@@ -1,7 +1,8 @@
 //! TFLite's fixed-point requantization: a real factor `M` as a 32-bit multiplier `m` in
 //! [2³⁰, 2³¹) (negated for a negative `M`) and a power-of-two `shift`, so that
-//! `x · M ≈ x · m · 2^(shift − 31)`, applied with one rounding doubling high multiply and one
-//! rounding right shift (TFLite's `QuantizeMultiplier` and `MultiplyByQuantizedMultiplier`).
+//! `x · M ≈ x · m · 2^(shift − 31)` (TFLite's `QuantizeMultiplier`), applied with one 64-bit
+//! product and one rounding shift (its `MultiplyByQuantizedMultiplier` built with
+//! `TFLITE_SINGLE_ROUNDING`, as TFLite Micro's optimized kernels round).
 
 /// The smallest multiplier magnitude a file may hold (2³⁰).
 pub const MULTIPLIER_MIN: i32 = 1 << 30;
@@ -57,36 +58,36 @@ pub fn valid_multiplier(multiplier: i32, shift: i32) -> bool {
             || shift == *SHIFT_RANGE.start())
 }
 
-/// `x · multiplier · 2^(shift − 31)`, rounded as TFLite rounds it.
+/// `x · multiplier · 2^(shift − 31)` rounded to nearest, ties up: TFLite's single-rounding
+/// `MultiplyByQuantizedMultiplier` (`TFLITE_SINGLE_ROUNDING`), one 64-bit product and one
+/// shift. A result beyond `i32` (only from a factor far above 1) wraps; callers add with
+/// saturation and clamp.
 #[inline(always)]
-pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
-    let (left, right) = if shift > 0 { (shift, 0) } else { (0, -shift) };
-    let x = x.saturating_mul(1 << left);
-    rounding_divide_by_power_of_two(saturating_rounding_doubling_high_mul(x, multiplier), right)
+pub fn requantize(x: i32, multiplier: i32, shift: i32) -> i32 {
+    let total = Rounding::new(shift);
+    total.apply(x, multiplier)
 }
 
-/// `round(a · b / 2³¹)`, saturating the one overflow (`i32::MIN · i32::MIN`).
-#[inline(always)]
-pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
-    if a == i32::MIN && b == i32::MIN {
-        return i32::MAX;
-    }
-    let ab = a as i64 * b as i64;
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    ((ab + nudge) / (1i64 << 31)) as i32
+/// The shift of a requantization, ready to apply: `31 − shift` in 1..=62 and half its unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rounding {
+    total: u32,
+    half: i64,
 }
 
-/// `x / 2^exponent` rounded to nearest, ties away from zero.
-#[inline(always)]
-pub fn rounding_divide_by_power_of_two(x: i32, exponent: i32) -> i32 {
-    if exponent <= 0 {
-        return x;
+impl Rounding {
+    /// For `shift` in [`SHIFT_RANGE`] (others are clamped into it).
+    #[inline(always)]
+    pub fn new(shift: i32) -> Self {
+        let total = (31 - shift).clamp(1, 62) as u32;
+        Rounding { total, half: 1i64 << (total - 1) }
     }
-    let exponent = exponent.min(31) as u32;
-    let mask = ((1i64 << exponent) - 1) as i32;
-    let remainder = x & mask;
-    let threshold = (mask >> 1) + i32::from(x < 0);
-    (x >> exponent) + i32::from(remainder > threshold)
+
+    /// `round(x · multiplier / 2^total)`, ties up.
+    #[inline(always)]
+    pub fn apply(self, x: i32, multiplier: i32) -> i32 {
+        ((i64::from(x) * i64::from(multiplier) + self.half) >> self.total) as i32
+    }
 }
 
 #[cfg(test)]
@@ -108,7 +109,7 @@ mod tests {
     }
 
     #[test]
-    fn requantization_matches_the_real_product_within_one() {
+    fn requantization_rounds_the_real_product_to_nearest() {
         let mut seed = 11u64;
         for _ in 0..20_000 {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -116,22 +117,21 @@ mod tests {
             let x = ((seed >> 8) as i32) >> 12;
             let (m, s) = quantize_multiplier(factor).unwrap();
             assert!(valid_multiplier(m, s));
-            let got = multiply_by_quantized_multiplier(x, m, s) as f64;
-            let want = x as f64 * factor;
-            if want.abs() < 1e9 {
-                assert!((got - want).abs() <= 1.0 + want.abs() * 1e-8, "{x} · {factor}: {got} vs {want}");
-            }
+            let got = f64::from(requantize(x, m, s));
+            // The multiplier holds the factor to 2⁻³¹ of itself; then one rounding.
+            let want = f64::from(x) * factor;
+            assert!((got - want).abs() <= 0.5 + want.abs() * 1e-9, "{x} · {factor}: {got} vs {want}");
         }
     }
 
     #[test]
-    fn rounding_is_to_nearest_with_ties_away_from_zero() {
-        assert_eq!(rounding_divide_by_power_of_two(5, 1), 3);
-        assert_eq!(rounding_divide_by_power_of_two(-5, 1), -3);
-        assert_eq!(rounding_divide_by_power_of_two(4, 1), 2);
-        assert_eq!(rounding_divide_by_power_of_two(-7, 2), -2);
-        assert_eq!(rounding_divide_by_power_of_two(i32::MIN, 31), -1);
-        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
-        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
+    fn ties_round_up_and_large_shifts_hold() {
+        let (half, s) = quantize_multiplier(0.5).unwrap();
+        assert_eq!([1, -1, 3, -3].map(|x| requantize(x, half, s)), [1, 0, 2, -1]);
+        let (tiny, s) = quantize_multiplier(1e-9).unwrap();
+        assert_eq!(requantize(i32::MAX, tiny, s), 2);
+        assert_eq!(requantize(i32::MIN, tiny, s), -2);
+        let (one, s) = quantize_multiplier(1.0).unwrap();
+        assert_eq!(requantize(-77, one, s), -77);
     }
 }

@@ -8,7 +8,7 @@
 //! of channels' weight rows meets them in [`dot_2x2`].
 
 use super::dot::{dot_2x2, input_at, widen, SEGMENT};
-use super::fixed_point::multiply_by_quantized_multiplier as requantize;
+use super::fixed_point::{requantize, Rounding};
 use super::format::{out_size, Affine, Conv, Linear};
 
 /// Output channels accumulated at once.
@@ -26,13 +26,14 @@ pub fn conv(step: &Conv<'_>, src: &[i8], dst: &mut [i8]) {
     let (positions, o_all, n) = (oh * ow, step.out_channels, k * k * c);
     let mut cols = [0i16; 2 * SEGMENT];
     let mut acc = [[0i32; CHUNK]; 2];
-    // Per output channel of the chunk: bias, multiplier, shift.
-    let mut channel = [(0i32, 0i32, 0i32); CHUNK];
+    // Per output channel of the chunk: bias, multiplier, rounding shift.
+    let mut channel = [(0i32, 0i32, Rounding::new(0)); CHUNK];
+    let residual = step.residual.map(|r| (r.zero_point, r.multiplier, Rounding::new(r.shift)));
     for o0 in (0..o_all).step_by(CHUNK) {
         let o1 = (o0 + CHUNK).min(o_all);
         let channel = &mut channel[..o1 - o0];
         for (ch, o) in channel.iter_mut().zip(o0..o1) {
-            *ch = (step.bias.at(o), step.multiplier.at(o), step.shift.at(o));
+            *ch = (step.bias.at(o), step.multiplier.at(o), Rounding::new(step.shift.at(o)));
         }
         for p0 in (0..positions).step_by(2) {
             let pair = [p0, (p0 + 1).min(positions - 1)];
@@ -46,27 +47,37 @@ pub fn conv(step: &Conv<'_>, src: &[i8], dst: &mut [i8]) {
                 let (x0, x1) = cols.split_at_mut(SEGMENT);
                 gather(step, src, [ow, pair[0]], r0, &mut x0[..len]);
                 gather(step, src, [ow, pair[1]], r0, &mut x1[..len]);
-                for q0 in (o0..o1).step_by(2) {
-                    let q1 = (q0 + 1).min(o1 - 1);
-                    let row = |q: usize| &step.weights[q * n + r0..q * n + r0 + len];
+                let [a0, a1] = &mut acc;
+                let (a0, a1) = (&mut a0[..o1 - o0], &mut a1[..o1 - o0]);
+                let mut rows = step.weights[o0 * n..o1 * n].chunks_exact(2 * n);
+                let (mut s0, mut s1) = (a0.chunks_exact_mut(2), a1.chunks_exact_mut(2));
+                for ((w, s0), s1) in rows.by_ref().zip(s0.by_ref()).zip(s1.by_ref()) {
+                    let (w0, w1) = w.split_at(n);
                     let mut sums = [0i32; 4];
-                    dot_2x2(&cols, len, row(q0), row(q1), &mut sums);
-                    let [a0, a1] = &mut acc;
-                    a0[q0 - o0] += sums[0];
-                    a1[q0 - o0] += sums[2];
-                    if q1 != q0 {
-                        a0[q1 - o0] += sums[1];
-                        a1[q1 - o0] += sums[3];
-                    }
+                    dot_2x2(&cols, len, &w0[r0..r0 + len], &w1[r0..r0 + len], &mut sums);
+                    s0[0] += sums[0];
+                    s0[1] += sums[1];
+                    s1[0] += sums[2];
+                    s1[1] += sums[3];
+                }
+                // An odd channel out: its row twice.
+                if let (Some(last0), Some(last1)) =
+                    (s0.into_remainder().first_mut(), s1.into_remainder().first_mut())
+                {
+                    let w = &rows.remainder()[r0..r0 + len];
+                    let mut sums = [0i32; 4];
+                    dot_2x2(&cols, len, w, w, &mut sums);
+                    *last0 += sums[0];
+                    *last1 += sums[2];
                 }
             }
             let distinct = if pair[1] == pair[0] { 1 } else { 2 };
             for (&p, acc) in pair.iter().zip(&acc).take(distinct) {
                 let out = &mut dst[p * o_all + o0..p * o_all + o1];
-                for ((y, a), &(_, m, sh)) in out.iter_mut().zip(acc.iter()).zip(channel.iter()) {
-                    let mut v = step.output_zero_point + requantize(*a, m, sh);
-                    if let Some(r) = step.residual {
-                        v += requantize(i32::from(*y) - r.zero_point, r.multiplier, r.shift);
+                for ((y, a), &(_, m, rounding)) in out.iter_mut().zip(acc.iter()).zip(channel.iter()) {
+                    let mut v = step.output_zero_point.saturating_add(rounding.apply(*a, m));
+                    if let Some((zero_point, multiplier, rounding)) = residual {
+                        v = v.saturating_add(rounding.apply(i32::from(*y) - zero_point, multiplier));
                     }
                     *y = v.clamp(step.output_min, 127) as i8;
                 }
@@ -83,6 +94,22 @@ fn gather(step: &Conv<'_>, src: &[i8], [ow, p]: [usize; 2], r0: usize, x: &mut [
     let [k, s, pad] = step.window;
     let (oy, ox) = (p / ow, p % ow);
     let len = x.len();
+    if r0 == 0 && len == k * k * c && c % 4 == 0 {
+        // The whole window at once, tap after tap, four channels at a time.
+        let mut taps = x.chunks_exact_mut(c);
+        for ky in 0..k {
+            let iy = (oy * s + ky).checked_sub(pad).filter(|&iy| iy < h);
+            for kx in 0..k {
+                let ix = (ox * s + kx).checked_sub(pad).filter(|&ix| ix < w);
+                let Some(out) = taps.next() else { return };
+                match (iy, ix) {
+                    (Some(iy), Some(ix)) => widen(&src[(iy * w + ix) * c..][..c], step.input_zero_point, out),
+                    _ => out.fill(0),
+                }
+            }
+        }
+        return;
+    }
     let (mut tap, mut ch) = (r0 / c, r0 % c);
     let mut r = 0;
     while r < len {
@@ -120,9 +147,11 @@ pub fn affine(step: &Affine<'_>, src: &[i8], dst: &mut [i8]) {
     let c = step.io.input[2];
     for (i, (y, &x)) in dst.iter_mut().zip(src).enumerate() {
         let ch = i % c;
-        let v = step.output_zero_point
-            + step.offset.at(ch)
-            + requantize(i32::from(x) - step.input_zero_point, step.multiplier.at(ch), step.shift.at(ch));
+        let v = step.output_zero_point.saturating_add(step.offset.at(ch)).saturating_add(requantize(
+            i32::from(x) - step.input_zero_point,
+            step.multiplier.at(ch),
+            step.shift.at(ch),
+        ));
         *y = v.clamp(step.output_min, 127) as i8;
     }
 }

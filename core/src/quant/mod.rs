@@ -24,7 +24,7 @@ mod quantize;
 mod run;
 
 pub use error::Int8Error;
-pub use fixed_point::{multiply_by_quantized_multiplier, quantize_multiplier};
+pub use fixed_point::{quantize_multiplier, requantize};
 pub use format::{Header, Int8Model, Step, INT8_MAGIC, VERSION};
 
 #[cfg(feature = "std")]
