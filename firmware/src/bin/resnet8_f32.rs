@@ -15,10 +15,11 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use alloc::vec::Vec;
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::hprintln;
 use linked_list_allocator::LockedHeap;
 use resnet_core::infer::Network;
 use resnet_core::models::ResNet8;
+use resnet_firmware::finish::finish;
 use resnet_firmware::gates::{inference_end, inference_start};
 use resnet_firmware::memory;
 
@@ -34,21 +35,10 @@ const HEAP: usize = 192 * 1024;
 fn main() -> ! {
     unsafe { ALLOCATOR.heap.lock().init(core::ptr::addr_of_mut!(HEAP_MEMORY) as *mut u8, HEAP) };
     memory::paint_stack();
-    let code = match classify() {
-        Ok(()) => {
-            memory::report("weights", WEIGHTS.len(), "heap arena", HEAP, IMAGES.len());
-            hprintln!("peak heap {} bytes", ALLOCATOR.peak.load(Ordering::SeqCst));
-            debug::EXIT_SUCCESS
-        }
-        Err(e) => {
-            hprintln!("error: {}", e);
-            debug::EXIT_FAILURE
-        }
-    };
-    debug::exit(code);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    finish(classify(), || {
+        memory::report("weights", WEIGHTS.len(), "heap arena", HEAP, IMAGES.len());
+        hprintln!("peak heap {} bytes", ALLOCATOR.peak.load(Ordering::SeqCst));
+    })
 }
 
 fn classify() -> Result<(), resnet_core::Error> {

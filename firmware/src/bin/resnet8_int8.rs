@@ -13,8 +13,9 @@
 use core::alloc::{GlobalAlloc, Layout};
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprint, hprintln};
+use cortex_m_semihosting::{hprint, hprintln};
 use resnet_core::quant::{Int8Error, Int8Model};
+use resnet_firmware::finish::finish;
 use resnet_firmware::gates::{inference_end, inference_start};
 use resnet_firmware::memory;
 
@@ -33,21 +34,10 @@ static mut ARENA_MEMORY: [i8; ARENA] = [0; ARENA];
 #[entry]
 fn main() -> ! {
     memory::paint_stack();
-    let code = match classify() {
-        Ok(()) => {
-            memory::report("model", MODEL.len(), "arena", ARENA, IMAGES.len());
-            hprintln!("heap 0 bytes (no allocator)");
-            debug::EXIT_SUCCESS
-        }
-        Err(e) => {
-            hprintln!("error: {}", e);
-            debug::EXIT_FAILURE
-        }
-    };
-    debug::exit(code);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    finish(classify(), || {
+        memory::report("model", MODEL.len(), "arena", ARENA, IMAGES.len());
+        hprintln!("heap 0 bytes (no allocator)");
+    })
 }
 
 fn classify() -> Result<(), Int8Error> {
