@@ -58,20 +58,20 @@ pub fn weights_file(ckpt: &Checkpoint, source: &Path) -> Result<Vec<u8>, Error> 
     encode(&Header::weights(h.model, h.in_channels, h.classes), &params)
 }
 
-/// Writes `ckpt` (read from `source`)'s model quantized to int8 to `out`, atomically: an
-/// int8 model file for [`crate::quant`], calibrated on `calibration`. Returns its bytes.
+/// Writes the model of `weights` (a weights-only file's bytes, [`weights_file`]) quantized
+/// to int8 to `out`, atomically: an int8 model file for [`crate::quant`], calibrated on
+/// `calibration`. Returns its bytes.
 ///
 /// # Shapes
 /// `calibration`: (N, C, H, W) as `shape` says, pixels scaled as in training; the model
 /// is quantized for (C, H, W).
 pub fn export_int8(
-    ckpt: &Checkpoint,
-    source: &Path,
+    weights: &[u8],
     calibration: &[f32],
     shape: [usize; 4],
     out: &Path,
 ) -> Result<Vec<u8>, Error> {
-    let int8 = crate::quant::quantize(&weights_file(ckpt, source)?, calibration, shape)?;
+    let int8 = crate::quant::quantize(weights, calibration, shape)?;
     write_atomic(out, &int8)?;
     Ok(int8)
 }

@@ -147,8 +147,13 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
     let int8_file = dir.path().join("model.int8");
     let calibration: Vec<f32> =
         real_data().train.images[..500 * 784].iter().map(|&p| p as f32 / 255.0).collect();
-    let int8 = resnet_core::interop::export_int8(&ckpt, &weights, &calibration, [500, 1, 28, 28], &int8_file)
-        .unwrap();
+    let int8 = resnet_core::interop::export_int8(
+        &std::fs::read(&weights).unwrap(),
+        &calibration,
+        [500, 1, 28, 28],
+        &int8_file,
+    )
+    .unwrap();
     let firmware = build_firmware(&weights, &int8_file, &pixels);
     let counter = counter_plugin();
 

@@ -29,7 +29,8 @@ pub fn export(args: &ExportArgs, ckpt: &Checkpoint) -> Result<String, Failure> {
     let n = args.calibrate.min(data.train.len());
     let calibration = make_batch(&data.train, &(0..n).collect::<Vec<_>>(), &resizer);
     let shape = [n, IN_CHANNELS, side, side];
-    let int8 = export_int8(ckpt, &args.checkpoint, &calibration.images, shape, &args.out)
+    let weights = weights_file(ckpt, &args.checkpoint).map_err(Failure::usage)?;
+    let int8 = export_int8(&weights, &calibration.images, shape, &args.out)
         .map_err(|e| Failure::Training(e.to_string()))?;
     let model = Int8Model::parse(&int8).map_err(|e| Failure::Training(e.to_string()))?;
     let mut report = format!(
@@ -42,9 +43,7 @@ pub fn export(args: &ExportArgs, ckpt: &Checkpoint) -> Result<String, Failure> {
     let tested = args.evaluate.min(data.test.len());
     if tested > 0 {
         let test = make_batch(&data.test, &(0..tested).collect::<Vec<_>>(), &resizer);
-        let f32_model =
-            infer::compile(&weights_file(ckpt, &args.checkpoint).map_err(Failure::usage)?, [1, side, side])
-                .map_err(Failure::usage)?;
+        let f32_model = infer::compile(&weights, [1, side, side]).map_err(Failure::usage)?;
         let mut f32_logits = Vec::with_capacity(tested * 10);
         for images in test.images.chunks(BATCH * side * side) {
             f32_logits

@@ -49,11 +49,8 @@ use crate::Error;
 /// `images`: (N, C, H, W) row-major as `shape` says, pixels scaled to [0, 1] as in training;
 /// returns (N, classes) row-major.
 pub fn logits(weights: &[u8], images: &[f32], shape: [usize; 4]) -> Result<Vec<f32>, Error> {
-    let file = Weights::parse(weights)?;
+    let file = Weights::parse_for(weights, shape[1])?;
     let (model, channels, classes) = (file.header.model, file.header.in_channels, file.header.classes);
-    if shape[1] != channels {
-        return Err(Error::Channels { layer: "the model's input", expected: channels, found: shape[1] });
-    }
     with_model!(model, M => with_counts!(M, channels, classes, T => {
         Network::<T>::from_weights(file)?.logits(images, shape)
     }))
@@ -63,11 +60,8 @@ pub fn logits(weights: &[u8], images: &[f32], shape: [usize; 4]) -> Result<Vec<f
 /// ([`Network::compile`]).
 #[cfg(feature = "std")]
 pub fn compile(weights: &[u8], input: [usize; 3]) -> Result<Compiled, Error> {
-    let file = Weights::parse(weights)?;
+    let file = Weights::parse_for(weights, input[0])?;
     let (model, channels, classes) = (file.header.model, file.header.in_channels, file.header.classes);
-    if input[0] != channels {
-        return Err(Error::Channels { layer: "the model's input", expected: channels, found: input[0] });
-    }
     with_model!(model, M => with_counts!(M, channels, classes, T => {
         Network::<T>::from_weights(file)?.compile(input)
     }))

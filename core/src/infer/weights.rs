@@ -43,6 +43,17 @@ impl<'a> Weights<'a> {
         Ok(Weights { header, tensors, taken })
     }
 
+    /// As [`Weights::parse`], for inputs of `channels` channels: an error unless the file's
+    /// model takes them.
+    pub fn parse_for(bytes: &'a [u8], channels: usize) -> Result<Self, Error> {
+        let file = Self::parse(bytes)?;
+        let expected = file.header.in_channels;
+        if channels != expected {
+            return Err(Error::Channels { layer: "the model's input", expected, found: channels });
+        }
+        Ok(file)
+    }
+
     /// The elements of tensor `name`, which must have `shape`.
     pub fn take(&mut self, name: &str, shape: &[usize]) -> Result<Floats<'a>, Error> {
         let Some(i) = self.tensors.iter().position(|t| t.name == name) else {

@@ -52,12 +52,9 @@ mod std_api {
     /// # Shapes
     /// `calibration`: (N, C, H, W) as `shape` says, pixels scaled as in training.
     pub fn quantize(weights: &[u8], calibration: &[f32], shape: [usize; 4]) -> Result<Vec<u8>, Error> {
-        let file = Weights::parse(weights)?;
+        let file = Weights::parse_for(weights, shape[1])?;
         let (model, channels, classes) = (file.header.model, file.header.in_channels, file.header.classes);
         let [n, c, h, w] = shape;
-        if c != channels {
-            return Err(Error::Channels { layer: "the model's input", expected: channels, found: c });
-        }
         if n == 0 || calibration.len() != n * c * h * w {
             return Err(Error::InputLength { shape, found: calibration.len() });
         }
