@@ -1,7 +1,8 @@
 //! The embedded proofs, on a ResNet-8 this test trains on real Fashion-MNIST:
 //! 1. a `#![no_std]` staticlib (tests/no_std_check), linked into a C program with `cc`,
 //!    classifies the first 1,000 test images like dfdx's forward pass (logits within 1e-4,
-//!    the trainer's reported accuracy);
+//!    the trainer's reported accuracy), and with the model quantized to int8 like the host's
+//!    int8 path (bit for bit, no heap), refusing hostile int8 files with one line;
 //! 2. Cortex-M4F firmwares (firmware/) with the model in flash, under `qemu-system-arm`
 //!    (MPS2-AN386, semihosting), print the host's logits bit for bit: ResNet-8 in f32
 //!    within 1 MiB of flash and 256 KiB of RAM, and quantized to int8 with no heap within
@@ -20,7 +21,7 @@ use resnet_core::interop::export_weights;
 use resnet_core::models::{ModelName, ResNet8};
 use resnet_core::train::{predictions, train, Checkpoint, Control, RunPlan, Saving, Session, TrainConfig};
 
-use crate::support::real_data;
+use crate::support::{hostile_int8_files, real_data};
 
 /// Images the C program classifies: the trainer's `--limit-test`.
 const TESTED: usize = 1000;
@@ -74,6 +75,10 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+fn read_f32(path: &Path) -> Vec<f32> {
+    std::fs::read(path).unwrap().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
+}
+
 fn f32_file(path: &Path, values: &[f32]) {
     std::fs::write(path, values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
 }
@@ -109,11 +114,7 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
         .args([TESTED.to_string().as_str(), "1", "28", "28"])
         .arg(&logits_file));
     println!("C program: {}", said.trim());
-    let c_logits: Vec<f32> = std::fs::read(&logits_file)
-        .unwrap()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
+    let c_logits = read_f32(&logits_file);
     assert_eq!(c_logits.len(), host.len());
     let worst = c_logits.iter().zip(&host).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(worst <= 1e-4, "the C program's logits differ from dfdx's by {worst}");
@@ -141,9 +142,7 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
         "classify: weights: checkpoint is truncated or corrupt (checksum mismatch)\n"
     );
 
-    // 2. The firmwares under QEMU, each inference's instructions counted.
-    let pixels = dir.path().join("images.u8");
-    std::fs::write(&pixels, &real_data().test.images[..ON_DEVICE * 784]).unwrap();
+    // The C program over the int8 model: no heap, the host's int8 logits bit for bit.
     let int8_file = dir.path().join("model.int8");
     let calibration: Vec<f32> =
         real_data().train.images[..500 * 784].iter().map(|&p| p as f32 / 255.0).collect();
@@ -154,6 +153,47 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
         &int8_file,
     )
     .unwrap();
+    let model = resnet_core::quant::Int8Model::parse(&int8).unwrap();
+    let mut arena = vec![0i8; model.header.arena_len];
+    let mut int8_host = vec![0.0f32; TESTED * 10];
+    for (image, logits) in images.chunks(784).zip(int8_host.chunks_mut(10)) {
+        model.logits(image, &mut arena, logits).unwrap();
+    }
+    let said = run(Command::new(&program)
+        .arg("--int8")
+        .arg(&int8_file)
+        .arg(&image_file)
+        .args([TESTED.to_string().as_str(), "1", "28", "28"])
+        .arg(&logits_file));
+    println!("C program, int8: {}", said.trim());
+    assert!(
+        said.ends_with(&format!("int8 arena {} bytes, peak heap 0 bytes\n", model.header.arena_len)),
+        "{said}"
+    );
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    assert_eq!(bits(&read_f32(&logits_file)), bits(&int8_host));
+    let int8_correct = predictions(&int8_host, 10).iter().zip(&labels).filter(|(p, l)| p == l).count();
+    println!("C program, int8: accuracy {int8_correct}/{TESTED} (f32 {correct}/{TESTED})");
+    // Hostile int8 files: the no_std reader's one-line reason, exit 1.
+    let mut hostile = hostile_int8_files(&int8, &std::fs::read(&weights).unwrap());
+    hostile.push((int8[..int8.len() / 2].to_vec(), "int8 model is truncated or corrupt (checksum mismatch)"));
+    for (bytes, reason) in hostile {
+        std::fs::write(&corrupt, bytes).unwrap();
+        let out = Command::new(&program)
+            .arg("--int8")
+            .arg(&corrupt)
+            .arg(&image_file)
+            .args(["1000", "1", "28", "28"])
+            .arg(&logits_file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{reason}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), format!("classify: {reason}\n"));
+    }
+
+    // 2. The firmwares under QEMU, each inference's instructions counted.
+    let pixels = dir.path().join("images.u8");
+    std::fs::write(&pixels, &real_data().test.images[..ON_DEVICE * 784]).unwrap();
     let firmware = build_firmware(&weights, &int8_file, &pixels);
     let counter = counter_plugin();
 
@@ -177,14 +217,8 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
     assert!(figure(&printed, "peak heap ") > 0);
 
     // int8: the host's int8 logits, bit for bit, in 128 KiB of flash and 32 KiB of RAM.
-    let model = resnet_core::quant::Int8Model::parse(&int8).unwrap();
     let (printed, int8_counts) = run_counted(&counter, &firmware.join("resnet8_int8"));
-    let mut arena = vec![0i8; model.header.arena_len];
-    let mut expected = vec![0.0f32; ON_DEVICE * 10];
-    for (image, logits) in images.chunks(784).zip(expected.chunks_mut(10)) {
-        model.logits(image, &mut arena, logits).unwrap();
-    }
-    assert_lines(&printed, &expected);
+    assert_lines(&printed, &int8_host[..ON_DEVICE * 10]);
     let (flash, ram_static, stack) =
         (figure(&printed, "flash "), figure(&printed, "ram static "), figure(&printed, "peak stack "));
     println!("int8 firmware: {}", printed.lines().skip(ON_DEVICE).collect::<Vec<_>>().join("; "));

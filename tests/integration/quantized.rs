@@ -9,6 +9,7 @@ use resnet_core::prelude::*;
 use resnet_core::quant::{self, Int8Error, Int8Model};
 
 use crate::inference::{images, random_model};
+use crate::support::hostile_int8_files;
 
 /// The int8 logits of `images` (N images of `shape`) by the file `int8`.
 fn int8_logits(int8: &[u8], images: &[f32], shape: [usize; 4]) -> Vec<f32> {
@@ -116,14 +117,6 @@ fn resnet8_needs_two_28x28x16_activations_and_a_quarter_of_its_f32_weights() {
     );
 }
 
-/// `bytes` with its CRC-32 recomputed, as a tool that edits a file on purpose would.
-fn with_checksum(mut bytes: Vec<u8>) -> Vec<u8> {
-    let n = bytes.len() - 4;
-    let crc = crc32fast::hash(&bytes[..n]);
-    bytes[n..].copy_from_slice(&crc.to_le_bytes());
-    bytes
-}
-
 #[test]
 fn hostile_int8_files_are_refused_with_a_one_line_reason() {
     let (f32_file, int8) = resnet8_int8();
@@ -135,33 +128,9 @@ fn hostile_int8_files_are_refused_with_a_one_line_reason() {
             "{len} bytes: {e}"
         );
     }
-    let mut flipped = int8.clone();
-    flipped[1000] ^= 0x10;
-    assert_eq!(refuse(&flipped).to_string(), "int8 model is truncated or corrupt (checksum mismatch)");
-    assert_eq!(
-        refuse(&f32_file).to_string(),
-        "this is an f32 checkpoint or weights file, not an int8 model \
-         (make one with `resnet-tui export --format postcard --quantize int8`)"
-    );
-    // Header: magic 8, version 4, name "resnet8" 1 + 7, C H W classes 8; then the scale.
-    let scale_at = 8 + 4 + 8 + 8;
-    for bad in [0.0f32, -1.0 / 255.0, f32::NAN] {
-        let mut b = int8.clone();
-        b[scale_at..scale_at + 4].copy_from_slice(&bad.to_le_bytes());
-        assert_eq!(
-            refuse(&with_checksum(b)).to_string(),
-            "int8 model is corrupt: header: input scale is zero, negative or not finite"
-        );
+    for (bytes, reason) in hostile_int8_files(&int8, &f32_file) {
+        assert_eq!(refuse(&bytes).to_string(), reason);
     }
-    // Step 0 (the stem, 1 -> 16 channels, 3x3): its first multiplier, out of range.
-    let step0 = scale_at + 4 + 4 + 4 + 4 + 2;
-    let multiplier_at = step0 + 1 + 8 + 6 + 2 + 3 + 1 + 24 + 16 * 9 + 16 * 4;
-    let mut b = int8.clone();
-    b[multiplier_at..multiplier_at + 4].copy_from_slice(&5i32.to_le_bytes());
-    assert_eq!(
-        refuse(&with_checksum(b)).to_string(),
-        "int8 model is corrupt: step 0: multiplier or shift out of range"
-    );
     // The f32 reader names the int8 file for what it is.
     let e = infer::logits(&int8, &images::<1>(1, 28), [1, 1, 28, 28]).unwrap_err().to_string();
     assert!(e.contains("is an int8 model"), "{e}");

@@ -96,3 +96,44 @@ pub fn real_files() -> HashMap<String, Vec<u8>> {
         })
         .collect()
 }
+
+/// Hostile variants of a ResNet-8 int8 model `int8`, each with the no_std reader's one-line
+/// reason: flipped, mis-scaled (zero, negative and NaN input scale; a multiplier out of
+/// range, their checksums made good as a tool editing the file would) and the f32 file
+/// `f32_file` where an int8 model is expected.
+pub fn hostile_int8_files(int8: &[u8], f32_file: &[u8]) -> Vec<(Vec<u8>, &'static str)> {
+    let mut files = Vec::new();
+    let mut flipped = int8.to_vec();
+    flipped[1000] ^= 0x10;
+    files.push((flipped, "int8 model is truncated or corrupt (checksum mismatch)"));
+    files.push((
+        f32_file.to_vec(),
+        "this is an f32 checkpoint or weights file, not an int8 model \
+         (make one with `resnet-tui export --format postcard --quantize int8`)",
+    ));
+    // Header: magic 8, version 4, name "resnet8" 1 + 7, C H W classes 8; then the scale.
+    let scale_at = 8 + 4 + 8 + 8;
+    for bad in [0.0f32, -1.0 / 255.0, f32::NAN] {
+        let mut b = int8.to_vec();
+        b[scale_at..scale_at + 4].copy_from_slice(&bad.to_le_bytes());
+        files.push((
+            with_checksum(b),
+            "int8 model is corrupt: header: input scale is zero, negative or not finite",
+        ));
+    }
+    // Step 0 (the stem, 1 -> 16 channels, 3x3): its first multiplier, out of range.
+    let step0 = scale_at + 4 + 4 + 4 + 4 + 2;
+    let multiplier_at = step0 + 1 + 8 + 6 + 2 + 3 + 1 + 24 + 16 * 9 + 16 * 4;
+    let mut b = int8.to_vec();
+    b[multiplier_at..multiplier_at + 4].copy_from_slice(&5i32.to_le_bytes());
+    files.push((with_checksum(b), "int8 model is corrupt: step 0: multiplier or shift out of range"));
+    files
+}
+
+/// `bytes` with its CRC-32 recomputed.
+fn with_checksum(mut bytes: Vec<u8>) -> Vec<u8> {
+    let n = bytes.len() - 4;
+    let crc = crc32fast::hash(&bytes[..n]);
+    bytes[n..].copy_from_slice(&crc.to_le_bytes());
+    bytes
+}

@@ -1,6 +1,7 @@
 //! A `#![no_std]` static library over resnet-core without default features: the static
-//! shape table, and classification (`resnet_logits`) of images by a trained checkpoint or
-//! weights file, for a C program (`classify.c`). Its own panic handler and allocator: if
+//! shape table, and classification of images by a trained checkpoint or weights file
+//! (`resnet_logits`) or by an int8 model with no heap (`resnet_int8_logits`), for a C
+//! program (`classify.c`). Its own panic handler and allocator: if
 //! anything in the dependency tree pulled in `std`, the build would fail with "duplicate
 //! lang item".
 #![no_std]
@@ -13,6 +14,7 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use resnet_core::prelude::*;
+use resnet_core::quant::{Int8Error, Int8Model};
 use resnet_core::summary::{Dims, LayerShape, ModelShape};
 
 /// Parameter count of the chapter's ResNet-18, from the types alone.
@@ -59,10 +61,70 @@ pub unsafe extern "C" fn resnet_logits(
         core::slice::from_raw_parts_mut(out, logits.len()).copy_from_slice(&logits);
         Ok(logits.len())
     });
+    returned(result)
+}
+
+/// Bytes of activation arena the int8 model `model` (`model_len` bytes) needs, or -1 with
+/// the reason in [`resnet_last_error`] (an f32 file, a corrupt or mis-scaled one...).
+///
+/// # Safety
+/// `model` must be valid for `model_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn resnet_int8_arena_len(model: *const u8, model_len: usize) -> isize {
+    let model = core::slice::from_raw_parts(model, model_len);
+    returned(Int8Model::parse(model).map(|m| m.header.arena_len))
+}
+
+/// Classifies `n` images of `c`×`h`×`w` pixels in [0, 1] (row-major) with the int8 model
+/// `model`, working in the caller's `arena` (at least [`resnet_int8_arena_len`] bytes;
+/// nothing is allocated): writes `n` × classes logits to `out` (room for `out_len`).
+/// Returns the number of logits written, or -1 with the reason in [`resnet_last_error`].
+///
+/// # Safety
+/// The pointers must be valid for the lengths given.
+#[no_mangle]
+pub unsafe extern "C" fn resnet_int8_logits(
+    model: *const u8,
+    model_len: usize,
+    arena: *mut i8,
+    arena_len: usize,
+    images: *const f32,
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    out: *mut f32,
+    out_len: usize,
+) -> isize {
+    let model = core::slice::from_raw_parts(model, model_len);
+    let arena = core::slice::from_raw_parts_mut(arena, arena_len);
+    let image_len = c.saturating_mul(h).saturating_mul(w);
+    let images = core::slice::from_raw_parts(images, n.saturating_mul(image_len));
+    let out = core::slice::from_raw_parts_mut(out, out_len);
+    returned(Int8Model::parse(model).and_then(|model| {
+        let [mc, mh, mw] = model.header.input;
+        if [c, h, w] != [mc, mh, mw] {
+            return Err(Int8Error::Input { expected: mc * mh * mw, found: image_len });
+        }
+        let classes = model.header.classes;
+        if n.saturating_mul(classes) > out_len {
+            return Err(Int8Error::Logits { expected: n.saturating_mul(classes), found: out_len });
+        }
+        for (image, logits) in images.chunks_exact(image_len).zip(out.chunks_exact_mut(classes)) {
+            model.logits(image, arena, logits)?;
+        }
+        Ok(n * classes)
+    }))
+}
+
+/// A call's count for C, or -1 with the error's one-line reason kept for
+/// [`resnet_last_error`].
+fn returned<E: core::fmt::Display>(result: Result<usize, E>) -> isize {
     match result {
-        Ok(written) => written as isize,
+        Ok(count) => count as isize,
         Err(e) => {
-            let message = &mut *LAST_ERROR.0.get();
+            // SAFETY: single-threaded use, as the C program's; no reference outlives this call.
+            let message = unsafe { &mut *LAST_ERROR.0.get() };
             message.1 = 0;
             let _ = write!(message, "{e}");
             -1
