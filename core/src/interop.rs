@@ -7,24 +7,54 @@ use std::path::Path;
 use dfdx::prelude::*;
 
 use crate::checkpoint::pytorch::{export_safetensors, import_safetensors, Layout};
-use crate::checkpoint::{encode, load_named, named_tensors, write_atomic, Header, NamedTensor};
+use crate::checkpoint::{
+    encode, load_named, named_tensor_names, named_tensors, write_atomic, Header, NamedTensor,
+};
 use crate::models::{with_model, ModelName};
 use crate::train::{Checkpoint, Position, TrainConfig, CLASSES, IN_CHANNELS};
-use crate::Error;
+use crate::{infer, Error};
 
 /// The PyTorch layout of `model`, or an error saying which models have one.
 pub fn layout_of(model: ModelName) -> Result<Layout, Error> {
     Layout::of(model).ok_or_else(|| Error::NoPyTorchLayout { model: model.to_string() })
 }
 
-/// `tensors` (from `source`) loaded into `model` and read back in the model's order: an
-/// error unless they are exactly the model's tensors, with its shapes.
-fn model_params(model: ModelName, tensors: &[NamedTensor], source: &Path) -> Result<Vec<NamedTensor>, Error> {
+/// `tensors` (from `source`) checked to be exactly the tensors of `model` with `channels`
+/// input channels and `classes` outputs, with its shapes, in the model's order.
+fn model_params(
+    model: ModelName,
+    channels: usize,
+    classes: usize,
+    tensors: &[NamedTensor],
+    source: &Path,
+) -> Result<Vec<NamedTensor>, Error> {
+    if (channels, classes) != (IN_CHANNELS, CLASSES) {
+        // The trainer's dfdx models are built for Fashion-MNIST's counts only; the no_std
+        // network is instantiated for every supported count, and checks the same.
+        let bytes = encode(&Header::weights(model, channels, classes), &tensors)?;
+        infer::check(&bytes).map_err(|e| e.in_file(&source.display().to_string()))?;
+        return Ok(tensors.to_vec());
+    }
     with_model!(model, M => {
         let mut net = Cpu::default().try_build_module::<M<IN_CHANNELS, CLASSES>, f32>()?;
         load_named(&mut net, tensors, &source.display().to_string())?;
         named_tensors(&net)
     })
+}
+
+/// The input channels and classes of `model` whose tensors are `tensors`: its first
+/// convolution's input channels and its last layer's outputs (Fashion-MNIST's counts where
+/// either tensor is missing, for [`model_params`] to name it).
+fn counts_of(model: ModelName, tensors: &[NamedTensor]) -> Result<(usize, usize), Error> {
+    let names = with_model!(model, M => Ok::<_, Error>(named_tensor_names::<<M<IN_CHANNELS, CLASSES> as BuildOnDevice<Cpu, f32>>::Built, Cpu>()))?;
+    let weights = || names.iter().filter(|n| n.ends_with("weight"));
+    let shape = |name: Option<&String>| {
+        name.and_then(|name| tensors.iter().find(|t| &t.name == name)).map(|t| t.shape.as_slice())
+    };
+    match (shape(weights().next()), shape(weights().next_back())) {
+        (Some(&[_, channels, _, _]), Some(&[classes, _])) => Ok((channels, classes)),
+        _ => Ok((IN_CHANNELS, CLASSES)),
+    }
 }
 
 /// Writes `ckpt` (read from `source`)'s weights to `out` with its model's PyTorch
@@ -33,8 +63,7 @@ fn model_params(model: ModelName, tensors: &[NamedTensor], source: &Path) -> Res
 pub fn export_checkpoint(ckpt: &Checkpoint, source: &Path, out: &Path) -> Result<Layout, Error> {
     let model = ckpt.header.model;
     let layout = layout_of(model)?;
-    ckpt.header.expect_model(model, IN_CHANNELS, CLASSES, &source.display().to_string())?;
-    model_params(model, &ckpt.params, source)?;
+    model_params(model, ckpt.header.in_channels, ckpt.header.classes, &ckpt.params, source)?;
     let tracked = i64::try_from(ckpt.position.step).unwrap_or(i64::MAX);
     export_safetensors(layout, &ckpt.params, tracked, out)?;
     Ok(layout)
@@ -53,8 +82,7 @@ pub fn export_weights(ckpt: &Checkpoint, source: &Path, out: &Path) -> Result<us
 /// checked to be exactly the model's.
 pub fn weights_file(ckpt: &Checkpoint, source: &Path) -> Result<Vec<u8>, Error> {
     let h = &ckpt.header;
-    h.expect_model(h.model, IN_CHANNELS, CLASSES, &source.display().to_string())?;
-    let params = model_params(h.model, &ckpt.params, source)?;
+    let params = model_params(h.model, h.in_channels, h.classes, &ckpt.params, source)?;
     encode(&Header::weights(h.model, h.in_channels, h.classes), &params)
 }
 
@@ -77,12 +105,14 @@ pub fn export_int8(
 }
 
 /// A checkpoint of `model` at step 0 with the d2l recipe, its weights read from PyTorch's
-/// safetensors file `weights` (every tensor of the model must be there, in the right shape).
+/// safetensors file `weights` (every tensor of the model must be there, in the right shape);
+/// its input channels and classes are the file's (its first convolution's and last layer's).
 pub fn import_checkpoint(model: ModelName, weights: &Path) -> Result<Checkpoint, Error> {
     let tensors = import_safetensors(layout_of(model)?, weights)?;
-    let params = model_params(model, &tensors, weights)?;
+    let (channels, classes) = counts_of(model, &tensors)?;
+    let params = model_params(model, channels, classes, &tensors, weights)?;
     Ok(Checkpoint {
-        header: Checkpoint::header(model, IN_CHANNELS, CLASSES),
+        header: Checkpoint::header(model, channels, classes),
         config: TrainConfig { model, ..TrainConfig::d2l() },
         position: Position::default(),
         params,

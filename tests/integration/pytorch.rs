@@ -151,7 +151,7 @@ fn assert_as_accurate(what: &str, ours: &[f32], torch32: &[f32], torch64: &[f32]
 }
 
 /// ‖a − b‖ / ‖b‖.
-fn relative_error(a: &[f32], b: &[f32]) -> f64 {
+pub fn relative_error(a: &[f32], b: &[f32]) -> f64 {
     let num: f64 = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum();
     let den: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum();
     (num / den.max(f64::MIN_POSITIVE)).sqrt()

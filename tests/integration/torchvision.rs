@@ -11,7 +11,7 @@ use resnet_core::prelude::*;
 use resnet_core::train::Checkpoint;
 use safetensors::SafeTensors;
 
-use crate::pytorch::{assert_close, parse_entry, write_formula_weights, Entry, Reference};
+use crate::pytorch::{assert_close, parse_entry, relative_error, write_formula_weights, Entry, Reference};
 
 /// torchvision's `state_dict()` entries of `model`, in order.
 fn state_dict(model: &str) -> Vec<Entry> {
@@ -93,6 +93,37 @@ fn torchvision_weights_give_torchvisions_logits() {
     use resnet_core::models::torchvision as tv;
     assert_logits_match::<tv::ResNet18<3, 1000>>("resnet18", Layout::TorchvisionBasic);
     assert_logits_match::<tv::ResNet50<3, 1000>>("resnet50", Layout::TorchvisionBottleneck);
+}
+
+/// torchvision's own ResNets, 3-channel stem and 1000 classes, imported as a user would
+/// (`resnet_core::interop::import_checkpoint`, the counts read from the file), then run by
+/// the no_std network from a weights-only file: torchvision's logits.
+#[test]
+fn torchvisions_3_channel_1000_class_resnets_import_and_run_without_std() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = Reference::load_from("tests/data/torchvision_reference.safetensors");
+    for (name, arch) in [("resnet18", Arch::ResNet18), ("resnet50", Arch::ResNet50)] {
+        let weights = dir.path().join(format!("{name}.safetensors"));
+        write_formula_weights(&state_dict(name), &weights);
+        let model = ModelName::new(arch, Flavor::Torchvision).unwrap();
+        let ckpt = resnet_core::interop::import_checkpoint(model, &weights).unwrap();
+        assert_eq!((ckpt.header.in_channels, ckpt.header.classes), (3, 1000), "{name}");
+        let file = resnet_core::interop::weights_file(&ckpt, &weights).unwrap();
+        let logits = resnet_core::infer::logits(&file, reference.get("input"), [2, 3, 64, 64]).unwrap();
+        let theirs = reference.get(&format!("logits.{name}"));
+        assert_close(name, &logits, theirs, 1e-4);
+        let relative = relative_error(&logits, theirs);
+        println!("{name} (3 channels, 1000 classes): relative error {relative:e} against torchvision");
+        assert!(relative <= 2e-6, "{name}: {relative:e}");
+    }
+    // A stem of 5 channels is no model this build instantiates: a one-line reason.
+    let mut dict = state_dict("resnet18");
+    dict[0].2[1] = 5;
+    let weights = dir.path().join("five.safetensors");
+    write_formula_weights(&dict, &weights);
+    let model = ModelName::new(Arch::ResNet18, Flavor::Torchvision).unwrap();
+    let e = resnet_core::interop::import_checkpoint(model, &weights).unwrap_err().to_string();
+    assert_eq!(e, "5 input channels is not available; use 1, 2, 3 or 4 input channels");
 }
 
 #[test]

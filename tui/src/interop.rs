@@ -44,8 +44,10 @@ pub fn import(args: &ImportArgs) -> Result<String, Failure> {
     let ckpt = import_checkpoint(model, &args.weights).map_err(|e| Failure::Usage(e.to_string()))?;
     ckpt.save(&args.out).map_err(|e| Failure::Training(e.to_string()))?;
     Ok(format!(
-        "wrote {} ({model}) from {} ({} tensors)",
+        "wrote {} ({model}; input channels {}, classes {}) from {} ({} tensors)",
         args.out.display(),
+        ckpt.header.in_channels,
+        ckpt.header.classes,
         args.weights.display(),
         ckpt.params.len()
     ))

@@ -1,13 +1,15 @@
 //! `resnet-tui export --format postcard --quantize int8`: a checkpoint's model as an int8
 //! model file for `resnet_core::quant`, its activation ranges calibrated on the first
 //! training images at the checkpoint's image size, then scored beside the f32 model on
-//! the test images through the same no_std code a microcontroller runs.
+//! the test images through the same no_std code a microcontroller runs. A model of more
+//! input channels (an imported torchvision one) sees each gray image on every channel, as
+//! torchvision's `Grayscale(num_output_channels=3)` gives it.
 
 use resnet_core::data::{make_batch, FashionMnist, Resizer, Search};
 use resnet_core::infer;
 use resnet_core::interop::{export_int8, weights_file};
 use resnet_core::quant::Int8Model;
-use resnet_core::train::{predictions, Checkpoint, IN_CHANNELS};
+use resnet_core::train::{predictions, Checkpoint, CLASSES};
 
 use crate::cli::ExportArgs;
 use crate::failure::Failure;
@@ -27,10 +29,12 @@ pub fn export(args: &ExportArgs, ckpt: &Checkpoint) -> Result<String, Failure> {
     let side = ckpt.config.resize;
     let resizer = Resizer::new(28, side);
     let n = args.calibrate.min(data.train.len());
+    let channels = ckpt.header.in_channels;
     let calibration = make_batch(&data.train, &(0..n).collect::<Vec<_>>(), &resizer);
-    let shape = [n, IN_CHANNELS, side, side];
+    let calibration = on_every_channel(calibration.images, channels, side * side);
+    let shape = [n, channels, side, side];
     let weights = weights_file(ckpt, &args.checkpoint).map_err(Failure::usage)?;
-    let int8 = export_int8(&weights, &calibration.images, shape, &args.out)
+    let int8 = export_int8(&weights, &calibration, shape, &args.out)
         .map_err(|e| Failure::Training(e.to_string()))?;
     let model = Int8Model::parse(&int8).map_err(|e| Failure::Training(e.to_string()))?;
     let mut report = format!(
@@ -41,24 +45,40 @@ pub fn export(args: &ExportArgs, ckpt: &Checkpoint) -> Result<String, Failure> {
         thousands(model.header.arena_len as u64),
     );
     let tested = args.evaluate.min(data.test.len());
-    if tested > 0 {
+    if tested > 0 && model.header.classes != CLASSES {
+        report.push_str(&format!(
+            "\nnot scored on Fashion-MNIST: the model has {} classes, the test set {CLASSES}",
+            model.header.classes
+        ));
+    } else if tested > 0 {
         let test = make_batch(&data.test, &(0..tested).collect::<Vec<_>>(), &resizer);
-        let f32_model = infer::compile(&weights, [1, side, side]).map_err(Failure::usage)?;
-        let mut f32_logits = Vec::with_capacity(tested * 10);
-        for images in test.images.chunks(BATCH * side * side) {
-            f32_logits
-                .extend(f32_model.logits(images, images.len() / (side * side)).map_err(Failure::usage)?);
+        let images = on_every_channel(test.images, channels, side * side);
+        let per_image = channels * side * side;
+        let f32_model = infer::compile(&weights, [channels, side, side]).map_err(Failure::usage)?;
+        let mut f32_logits = Vec::with_capacity(tested * CLASSES);
+        for batch in images.chunks(BATCH * per_image) {
+            f32_logits.extend(f32_model.logits(batch, batch.len() / per_image).map_err(Failure::usage)?);
         }
-        let int8_logits = int8_logits(&model, &test.images).map_err(Failure::usage)?;
-        let classes = model.header.classes;
+        let int8_logits = int8_logits(&model, &images).map_err(Failure::usage)?;
         let (f, q) =
-            (accuracy(&f32_logits, &test.labels, classes), accuracy(&int8_logits, &test.labels, classes));
+            (accuracy(&f32_logits, &test.labels, CLASSES), accuracy(&int8_logits, &test.labels, CLASSES));
         report.push_str(&format!(
             "\ntest accuracy on {tested} images: f32 {f:.4}, int8 {q:.4} ({:+.2} points)",
             (q - f) * 100.0
         ));
     }
     Ok(report)
+}
+
+/// Gray `images` of `pixels` values each, repeated on each of `channels` channels.
+///
+/// # Shapes
+/// `images`: (N, 1, H, W) with H×W = `pixels`; returns (N, `channels`, H, W).
+fn on_every_channel(images: Vec<f32>, channels: usize, pixels: usize) -> Vec<f32> {
+    if channels == 1 {
+        return images;
+    }
+    images.chunks(pixels).flat_map(|image| std::iter::repeat_n(image, channels).flatten().copied()).collect()
 }
 
 /// The int8 logits of every image, one arena per thread.

@@ -414,12 +414,105 @@ fn torchvision_flavour_exports_torchvision_names_and_imports_them_back() {
     };
     let out = import("torchvision");
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("(resnet18 (torchvision))"));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("(resnet18 (torchvision); input channels 1, classes 10)"));
     std::fs::remove_file(&back).unwrap();
     let out = import("d2l");
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("is not a tensor of the seed's ResNet-18"), "{}", stderr(&out));
     assert!(!back.exists());
+}
+
+/// A safetensors file with the tensors of `model`'s torchvision `state_dict()` (the
+/// fixture's names and shapes: a 3-channel stem, 1000 classes), small varied values,
+/// running variances 1.
+fn torchvision_state_dict_file(model: &str, path: &std::path::Path) {
+    let dicts = std::fs::read_to_string("../tests/data/torchvision_state_dicts.txt").unwrap();
+    let (mut header, mut data) = (serde_json::Map::new(), Vec::new());
+    for line in dicts.lines().filter_map(|l| l.strip_prefix(model)?.strip_prefix(' ')) {
+        let [name, dtype, shape] = line.split(' ').collect::<Vec<_>>()[..] else { panic!("{line}") };
+        let shape: Vec<usize> =
+            if shape == "scalar" { vec![] } else { shape.split('x').map(|d| d.parse().unwrap()).collect() };
+        let n: usize = shape.iter().product();
+        let start = data.len();
+        if dtype == "int64" {
+            data.extend(std::iter::repeat_n(0u8, 8 * n));
+        } else {
+            let value = |i: usize| {
+                if name.ends_with("running_var") {
+                    1.0
+                } else {
+                    ((i * 7919 % 1000) as f32 - 500.0) * 1e-4
+                }
+            };
+            data.extend((0..n).flat_map(|i| value(i).to_le_bytes()));
+        }
+        let dtype = if dtype == "int64" { "I64" } else { "F32" };
+        header.insert(
+            name.into(),
+            serde_json::json!({"dtype": dtype, "shape": shape, "data_offsets": [start, data.len()]}),
+        );
+    }
+    let header = serde_json::to_vec(&header).unwrap();
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(header);
+    bytes.extend(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn import_takes_input_channels_and_classes_from_torchvisions_own_resnet18() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    torchvision_state_dict_file("resnet18", &dir.path().join("tv.safetensors"));
+    let ckpt = path("tv.ckpt");
+    let tv = path("tv.safetensors");
+    let out = resnet_tui(&[
+        "import",
+        "--weights",
+        &tv,
+        "--model",
+        "resnet18",
+        "--flavor",
+        "torchvision",
+        "--out",
+        &ckpt,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("(resnet18 (torchvision); input channels 3, classes 1000)"),
+        "{}",
+        stdout(&out)
+    );
+    // Out again to PyTorch, to a weights-only file for no_std inference, and to int8.
+    let back = path("back.safetensors");
+    let out = resnet_tui(&["export", "--checkpoint", &ckpt, "--out", &back]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out =
+        resnet_tui(&["export", "--format", "postcard", "--checkpoint", &ckpt, "--out", &path("tv.bin")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let int8 = path("tv.int8");
+    let args =
+        ["export", "--format", "postcard", "--quantize", "int8", "--calibrate", "4", "--data-dir", REAL_DATA];
+    let out = resnet_tui(&[&args[..], &["--checkpoint", &ckpt, "--out", &int8]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("calibrated on 4 training images at 96x96)\nnot scored on Fashion-MNIST: the model has 1000 classes, the test set 10"),
+        "{}",
+        stdout(&out)
+    );
+    // Fashion-MNIST's trainer cannot take it: one line, exit 2.
+    let out = resnet_tui(&["train", "--headless", "--resume", &ckpt, "--data-dir", REAL_DATA]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).ends_with(
+            "tv.ckpt: resnet18 (torchvision) with 3 input channels, 1000 classes cannot train on \
+             Fashion-MNIST (1 channel, 10 classes); it runs through `export` (PyTorch, weights-only or int8)\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// The real files in a temp dir, with `name` replaced by `bytes`.

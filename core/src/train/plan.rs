@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Checkpoint, Engine, TrainConfig};
+use super::{Checkpoint, Engine, TrainConfig, CLASSES, IN_CHANNELS};
 use crate::Error;
 
 /// A checkpoint to continue from, and its file.
@@ -105,6 +105,17 @@ impl RunPlan {
 /// and the epochs cover those already completed. The error names each changed setting with
 /// its saved and requested value.
 pub fn check_resume(saved: &Checkpoint, requested: &TrainConfig, path: &Path) -> Result<(), Error> {
+    let h = &saved.header;
+    if (h.in_channels, h.classes) != (IN_CHANNELS, CLASSES) {
+        return Err(Error::Checkpoint {
+            path: path.display().to_string(),
+            reason: format!(
+                "{} with {} input channels, {} classes cannot train on Fashion-MNIST ({IN_CHANNELS} channel, \
+                 {CLASSES} classes); it runs through `export` (PyTorch, weights-only or int8)",
+                h.model, h.in_channels, h.classes
+            ),
+        });
+    }
     let changes: Vec<String> = saved
         .config
         .recipe()
