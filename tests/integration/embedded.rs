@@ -126,21 +126,23 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
     assert_eq!(correct as f64 / TESTED as f64, reported);
     // A corrupt file: a clear message and a non-zero exit, no crash.
     let corrupt = dir.path().join("corrupt.bin");
+    // `classify [--int8] BYTES ...` with a model of `bytes`: exit 1 and one line, `reason`.
+    let refused = |flags: &[&str], bytes: Vec<u8>, reason: &str| {
+        std::fs::write(&corrupt, bytes).unwrap();
+        let out = Command::new(&program)
+            .args(flags)
+            .arg(&corrupt)
+            .arg(&image_file)
+            .args(["1000", "1", "28", "28"])
+            .arg(&logits_file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{reason}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), format!("classify: {reason}\n"));
+    };
     let mut bytes = std::fs::read(&weights).unwrap();
     bytes[100] ^= 0xff;
-    std::fs::write(&corrupt, bytes).unwrap();
-    let out = Command::new(&program)
-        .arg(&corrupt)
-        .arg(&image_file)
-        .args(["1000", "1", "28", "28"])
-        .arg(&logits_file)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "classify: weights: checkpoint is truncated or corrupt (checksum mismatch)\n"
-    );
+    refused(&[], bytes, "weights: checkpoint is truncated or corrupt (checksum mismatch)");
 
     // The C program over the int8 model: no heap, the host's int8 logits bit for bit.
     let int8_file = dir.path().join("model.int8");
@@ -178,17 +180,7 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
     let mut hostile = hostile_int8_files(&int8, &std::fs::read(&weights).unwrap());
     hostile.push((int8[..int8.len() / 2].to_vec(), "int8 model is truncated or corrupt (checksum mismatch)"));
     for (bytes, reason) in hostile {
-        std::fs::write(&corrupt, bytes).unwrap();
-        let out = Command::new(&program)
-            .arg("--int8")
-            .arg(&corrupt)
-            .arg(&image_file)
-            .args(["1000", "1", "28", "28"])
-            .arg(&logits_file)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{reason}");
-        assert_eq!(String::from_utf8_lossy(&out.stderr), format!("classify: {reason}\n"));
+        refused(&["--int8"], bytes, reason);
     }
 
     // 2. The firmwares under QEMU, each inference's instructions counted.

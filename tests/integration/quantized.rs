@@ -42,32 +42,28 @@ where
 
 #[test]
 fn every_catalog_model_quantizes_and_its_int8_logits_follow_the_f32_ones() {
-    let m = |arch, flavor| ModelName::new(arch, flavor).unwrap();
+    // (name, model type, input channels, architecture, flavour, image side)
+    macro_rules! gap {
+        ($name:literal, $model:ty, $in:literal, $arch:ident, $flavor:ident, $side:literal) => {
+            (
+                $name,
+                quantization_gap::<$model, $in>(ModelName::new(Arch::$arch, Flavor::$flavor).unwrap(), $side),
+            )
+        };
+    }
     let gaps = [
-        ("resnet8", quantization_gap::<d2l::ResNet8<1, 10>, 1>(m(Arch::ResNet8, Flavor::D2l), 28)),
-        ("resnet18", quantization_gap::<d2l::ResNet18<1, 10>, 1>(m(Arch::ResNet18, Flavor::D2l), 32)),
-        ("resnet34", quantization_gap::<d2l::ResNet34<3, 10>, 3>(m(Arch::ResNet34, Flavor::D2l), 32)),
-        ("resnet50", quantization_gap::<d2l::ResNet50<1, 10>, 1>(m(Arch::ResNet50, Flavor::D2l), 32)),
-        ("resnet101", quantization_gap::<d2l::ResNet101<1, 10>, 1>(m(Arch::ResNet101, Flavor::D2l), 32)),
-        ("resnet152", quantization_gap::<d2l::ResNet152<1, 10>, 1>(m(Arch::ResNet152, Flavor::D2l), 32)),
-        (
-            "preact18",
-            quantization_gap::<d2l::PreActResNet18<2, 10>, 2>(m(Arch::PreActResNet18, Flavor::D2l), 32),
-        ),
-        (
-            "preact50",
-            quantization_gap::<d2l::PreActResNet50<1, 10>, 1>(m(Arch::PreActResNet50, Flavor::D2l), 32),
-        ),
-        ("plain18", quantization_gap::<d2l::Plain18<1, 10>, 1>(m(Arch::Plain18, Flavor::D2l), 32)),
-        ("plain34", quantization_gap::<d2l::Plain34<1, 10>, 1>(m(Arch::Plain34, Flavor::D2l), 32)),
-        (
-            "tv-resnet18",
-            quantization_gap::<torchvision::ResNet18<3, 10>, 3>(m(Arch::ResNet18, Flavor::Torchvision), 32),
-        ),
-        (
-            "tv-resnet50",
-            quantization_gap::<torchvision::ResNet50<1, 10>, 1>(m(Arch::ResNet50, Flavor::Torchvision), 32),
-        ),
+        gap!("resnet8", d2l::ResNet8<1, 10>, 1, ResNet8, D2l, 28),
+        gap!("resnet18", d2l::ResNet18<1, 10>, 1, ResNet18, D2l, 32),
+        gap!("resnet34", d2l::ResNet34<3, 10>, 3, ResNet34, D2l, 32),
+        gap!("resnet50", d2l::ResNet50<1, 10>, 1, ResNet50, D2l, 32),
+        gap!("resnet101", d2l::ResNet101<1, 10>, 1, ResNet101, D2l, 32),
+        gap!("resnet152", d2l::ResNet152<1, 10>, 1, ResNet152, D2l, 32),
+        gap!("preact18", d2l::PreActResNet18<2, 10>, 2, PreActResNet18, D2l, 32),
+        gap!("preact50", d2l::PreActResNet50<1, 10>, 1, PreActResNet50, D2l, 32),
+        gap!("plain18", d2l::Plain18<1, 10>, 1, Plain18, D2l, 32),
+        gap!("plain34", d2l::Plain34<1, 10>, 1, Plain34, D2l, 32),
+        gap!("tv-resnet18", torchvision::ResNet18<3, 10>, 3, ResNet18, Torchvision, 32),
+        gap!("tv-resnet50", torchvision::ResNet50<1, 10>, 1, ResNet50, Torchvision, 32),
     ];
     println!("{gaps:?}");
     // Each tensor rounds to 1/255 of its range; over up to 150 layers the rounding adds up

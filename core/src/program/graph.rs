@@ -56,20 +56,16 @@ pub(crate) enum Node {
 impl Node {
     /// The values the node reads.
     pub fn inputs(&self) -> Vec<usize> {
-        match *self {
-            Node::Add { a, b, .. } => vec![a, b],
-            Node::Conv { x, .. }
-            | Node::Norm { x, .. }
-            | Node::Relu { x, .. }
-            | Node::MaxPool { x, .. }
-            | Node::GlobalAvgPool { x, .. }
-            | Node::Flatten { x, .. }
-            | Node::Linear { x, .. } => vec![x],
-        }
+        let mut read = Vec::new();
+        self.clone().map_inputs(|v| {
+            read.push(v);
+            v
+        });
+        read
     }
 
-    /// Replaces each value the node reads by `f(value)`.
-    pub fn map_inputs(&mut self, f: impl Fn(usize) -> usize) {
+    /// Replaces each value the node reads by `f(value)`, in order.
+    pub fn map_inputs(&mut self, mut f: impl FnMut(usize) -> usize) {
         match self {
             Node::Add { a, b, .. } => (*a, *b) = (f(*a), f(*b)),
             Node::Conv { x, .. }
