@@ -4,9 +4,9 @@
 use serde_json::json;
 
 use crate::cli::BenchArgs;
-use crate::device::{on_device, resolve, Resolved};
 use crate::failure::Failure;
-use crate::memory::peak_bytes;
+use crate::run::device::{on_device, resolve, Resolved};
+use crate::run::memory::peak_bytes;
 use resnet_core::train::Engine;
 
 /// Runs the benchmark and returns its JSON lines.

@@ -1,13 +1,12 @@
 //! The command line: subcommands and their flags.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use resnet_core::models::{Arch, Flavor, ModelName};
 use resnet_core::summary::Dims;
 use resnet_core::train::{Engine, LrSchedule, TrainConfig};
-
-use crate::progress::LogEvery;
 
 /// ResNet (Dive into Deep Learning, ch. 8.6) in Rust: a training dashboard for Fashion-MNIST,
 /// shape tables, a headless trainer, PyTorch interop.
@@ -38,8 +37,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Measure training and inference throughput (one JSON line, as pytorch_resnet.py speed).
     Bench(BenchArgs),
-    /// Draw runs' metrics files (--metrics-out) as d2l's train_ch6 figure, with each
-    /// block's gradient norm beside it, into an SVG or PNG file.
+    /// Draw runs' metrics files (--metrics-out) as d2l's train_ch6 figure (loss and accuracy
+    /// on axes of their own) and, under it, each run's gradient norm by depth, into an SVG
+    /// or PNG file.
     Plot(PlotArgs),
 }
 
@@ -56,10 +56,10 @@ pub struct PlotArgs {
     /// each file's name, or its folder's for metrics.jsonl].
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     pub labels: Option<Vec<String>>,
-    /// Image width in pixels [default: 640 per panel].
+    /// Image width in pixels [default: 640 per column of panels].
     #[arg(long, value_parser = clap::value_parser!(u32).range(200..=8000))]
     pub width: Option<u32>,
-    /// Image height in pixels [default: 480].
+    /// Image height in pixels [default: 480 per row of panels].
     #[arg(long, value_parser = clap::value_parser!(u32).range(150..=8000))]
     pub height: Option<u32>,
 }
@@ -366,5 +366,41 @@ fn parse_input(s: &str) -> Result<Dims, String> {
     match dims.rank() {
         4 => Ok(dims),
         n => Err(format!("invalid shape `{s}`: need 4 sizes NxCxHxW, got {n}")),
+    }
+}
+
+/// How often a plain progress line is written (`--log-every`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LogEvery {
+    /// Every so many seconds (`10s`, `2m`).
+    Seconds(f64),
+    /// Every so many steps (`100`).
+    Steps(u64),
+}
+
+impl Default for LogEvery {
+    fn default() -> Self {
+        LogEvery::Seconds(10.0)
+    }
+}
+
+impl FromStr for LogEvery {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid --log-every `{s}`: give seconds (10s, 2m) or steps (100)");
+        let (number, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+            Some(i) => s.split_at(i),
+            None => (s, ""),
+        };
+        match unit {
+            "" => number.parse::<u64>().ok().filter(|&n| n > 0).map(LogEvery::Steps).ok_or_else(bad),
+            "s" | "m" => {
+                let scale = if unit == "m" { 60.0 } else { 1.0 };
+                let seconds = number.parse::<f64>().map_err(|_| bad())? * scale;
+                (seconds > 0.0 && seconds.is_finite()).then_some(LogEvery::Seconds(seconds)).ok_or_else(bad)
+            }
+            _ => Err(bad()),
+        }
     }
 }

@@ -3,32 +3,16 @@
 //! `shapes` a model's layer table, `export`/`import` talk to PyTorch, `plot` draws runs'
 //! metrics files.
 
-mod app;
-mod bench_report;
-mod charts;
+mod bench;
 mod cli;
 mod dashboard;
-mod device;
-mod eta;
-mod event;
 mod failure;
 mod headless;
 mod interop;
-mod memory;
-mod metrics_file;
-mod plan;
 mod plot;
-mod progress;
-mod quantize;
-mod run_dir;
-mod run_log;
-mod run_view;
-mod setup_form;
+mod run;
 mod shapes;
-mod signals;
-mod tensorboard;
 mod thousands;
-mod ui;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -54,7 +38,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => return train(&args),
         Some(Command::Export(args)) => interop::export(&args).map(Some),
         Some(Command::Import(args)) => interop::import(&args).map(Some),
-        Some(Command::Bench(args)) => bench_report::run(&args).map(Some),
+        Some(Command::Bench(args)) => bench::run(&args).map(Some),
         Some(Command::Plot(args)) => plot::run(&args).map(Some),
         None => return train(&cli.train),
     };

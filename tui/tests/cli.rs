@@ -803,6 +803,40 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (be(16), be(20))
 }
 
+/// An SVG's texts as plotters writes them: (x, y, text), in drawing order.
+fn plot_texts(svg: &str) -> Vec<(i64, i64, String)> {
+    let attr = |tag: &str, name: &str| -> i64 {
+        let at = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        tag[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    svg.split("<text")
+        .skip(1)
+        .map(|t| {
+            let (tag, rest) = t.split_once('>').unwrap();
+            let text = rest.split("</text>").next().unwrap().trim().to_string();
+            (attr(tag, "x"), attr(tag, "y"), text)
+        })
+        .collect()
+}
+
+/// Where `text` is written in an SVG, once per occurrence.
+fn plot_places(svg: &str, text: &str) -> Vec<(i64, i64)> {
+    plot_texts(svg).into_iter().filter(|t| t.2 == text).map(|t| (t.0, t.1)).collect()
+}
+
+/// The colours of an SVG's 2-pixel lines of exactly `points` points, in drawing order.
+fn plot_lines_of(svg: &str, points: usize) -> Vec<String> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter(|p| p.contains(r#"stroke-width="2""#))
+        .filter(|p| {
+            p.split("points=\"").nth(1).unwrap().split('"').next().unwrap().split_whitespace().count()
+                == points
+        })
+        .map(|p| p.split("stroke=\"").nth(1).unwrap().split('"').next().unwrap().to_string())
+        .collect()
+}
+
 #[test]
 fn plot_draws_runs_and_their_gradient_norms_as_one_svg() {
     let dir = tempfile::tempdir().unwrap();
@@ -812,26 +846,88 @@ fn plot_draws_runs_and_their_gradient_norms_as_one_svg() {
     let out = dir.path().join("curves.svg");
     let o = resnet_tui(&["plot", &new, &old, "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).starts_with(&format!("wrote {} (1280x480: 2 runs", out.display())), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with(&format!("wrote {} (1280x960: 2 runs", out.display())), "{}", stdout(&o));
     let svg = std::fs::read_to_string(&out).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
-    assert!(svg.contains(r#"width="1280" height="480""#));
+    assert!(svg.contains(r#"width="1280" height="960""#));
+    assert_eq!(
+        plot_places(&svg, "epoch").len(),
+        2,
+        "an epoch axis under the loss and one under the accuracy"
+    );
     for text in [
-        "loss and accuracy",
-        "gradient norm per block",
-        "epoch",
+        "train loss",
+        "2026-12-02-resnet34: gradient norm per block",
+        "block, input to output",
+        "gradient L2 norm (log scale)",
         "2026-12-02-resnet34 · train loss",
         "2026-12-02-resnet34 · train acc",
         "2026-12-02-resnet34 · test acc",
         "baseline · train loss",
         "baseline · test acc",
-        "2026-12-02-resnet34 · b1",
-        "2026-12-02-resnet34 · b2.0",
-        "2026-12-02-resnet34 · head",
+        "step 2",
+        "end of epoch 1",
+        "end of epoch 2",
     ] {
-        assert!(svg.contains(text), "no {text:?} in the SVG");
+        assert_eq!(plot_places(&svg, text).len(), 1, "{text:?} is not in the SVG once");
     }
+    assert!(!svg.contains("baseline: gradient norm"), "a gradient panel for a run without blocks rows");
+    // Loss and accuracy on panels of their own, side by side.
+    let x = |text: &str| plot_places(&svg, text)[0].0;
+    assert!(x("2026-12-02-resnet34 · train loss") < 640 && x("baseline · train loss") < 640);
+    assert!(x("2026-12-02-resnet34 · train acc") > 640 && x("baseline · test acc") > 640);
+    // The gradient panel's x axis is the blocks, first to last, under the training panels.
+    let ticks: Vec<(i64, i64)> = blocks.iter().map(|b| plot_places(&svg, b)[0]).collect();
+    assert!(ticks.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 == w[1].1), "{ticks:?}");
+    assert!(ticks[0].1 > 480, "{ticks:?}");
+    // One line across the blocks per chosen report (the first, each epoch's last), each in
+    // its colour.
+    let lines = plot_lines_of(&svg, blocks.len());
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[0] != lines[1] && lines[1] != lines[2] && lines[0] != lines[2], "{lines:?}");
     assert!(common::temporaries(dir.path()).is_empty());
+}
+
+#[test]
+fn plot_of_several_runs_gives_each_its_gradient_panel_on_one_log_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocks = ["b1", "b2.0", "b2.1", "head"];
+    let plain = fixture(dir.path(), "plain.jsonl", &metrics_rows(2, &blocks));
+    let residual = fixture(dir.path(), "residual.jsonl", &metrics_rows(3, &blocks));
+    let out = dir.path().join("curves.svg");
+    let o = resnet_tui(&["plot", &plain, &residual, "--labels", "plain,res", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.contains(r#"width="1280" height="960""#));
+    let (left, right) = (
+        plot_places(&svg, "plain: gradient norm per block"),
+        plot_places(&svg, "res: gradient norm per block"),
+    );
+    assert!(left.len() == 1 && right.len() == 1 && left[0].0 < 640 && right[0].0 > 640, "{left:?} {right:?}");
+    assert!(left[0].1 == right[0].1 && left[0].1 > 480, "side by side under the training panels");
+    // Each panel ticks the blocks by name.
+    for block in blocks {
+        let places = plot_places(&svg, block);
+        assert!(places.len() == 2 && places[0].0 < 640 && places[1].0 > 640, "{block}: {places:?}");
+    }
+    // One y scale: the same decades at the same heights in both panels, though only the
+    // longer run's norms reach below 0.01; a log axis: decades equally apart.
+    let below = |text: &str| plot_places(&svg, text).into_iter().filter(|p| p.1 > 480).collect::<Vec<_>>();
+    let decades = ["0.001", "0.01", "0.1", "1"].map(below);
+    for (d, places) in decades.iter().enumerate() {
+        assert!(places.len() == 2 && places[0].1 == places[1].1, "decade {d}: {places:?}");
+    }
+    let steps: Vec<i64> = decades.windows(2).map(|w| w[0][0].1 - w[1][0].1).collect();
+    assert!(steps[0] > 20 && steps.iter().all(|s| (s - steps[0]).abs() <= 1), "{steps:?}");
+    // A line per chosen report per run: 3 for two epochs, 4 for three; a report's place in
+    // training has one colour in both panels.
+    let lines = plot_lines_of(&svg, blocks.len());
+    assert_eq!(lines.len(), 3 + 4, "{lines:?}");
+    assert_eq!(lines[..3], lines[3..6]);
+    for legend in ["step 2", "end of epoch 1", "end of epoch 2"] {
+        assert_eq!(plot_places(&svg, legend).len(), 2, "{legend}");
+    }
+    assert_eq!(plot_places(&svg, "end of epoch 3").len(), 1);
 }
 
 #[test]
@@ -842,12 +938,21 @@ fn plot_of_one_run_without_blocks_is_d2ls_figure_alone_and_labels_can_be_given()
     let o = resnet_tui(&["plot", &old, "--labels", "resnet18 (2025)", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let svg = std::fs::read_to_string(&out).unwrap();
-    assert!(svg.contains(r#"width="640" height="480""#));
-    for text in
-        ["resnet18 (2025): loss and accuracy", ">\ntrain loss\n<", ">\ntrain acc\n<", ">\ntest acc\n<"]
-    {
+    assert!(svg.contains(r#"width="1280" height="480""#));
+    for text in [
+        "resnet18 (2025): train loss",
+        "resnet18 (2025): accuracy",
+        ">\ntrain loss\n<",
+        ">\ntrain acc\n<",
+        ">\ntest acc\n<",
+    ] {
         assert!(svg.contains(text), "no {text:?} in the SVG");
     }
+    // The loss on its axis (up to 0.9), the accuracy on its own (up to 1).
+    let loss = plot_places(&svg, "resnet18 (2025): train loss")[0];
+    let accuracy = plot_places(&svg, "resnet18 (2025): accuracy")[0];
+    assert!(loss.0 < 640 && accuracy.0 > 640 && loss.1 == accuracy.1, "{loss:?} {accuracy:?}");
+    assert!(plot_places(&svg, "loss").len() == 1 && plot_places(&svg, "accuracy").len() == 1);
     assert!(!svg.contains("gradient norm"), "a gradient panel without blocks rows");
 }
 

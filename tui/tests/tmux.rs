@@ -124,7 +124,15 @@ fn resuming(dir: &Path, name: &str, epochs: usize, flags: &str) -> (PathBuf, Che
 
 /// Waits for the run to finish, leaves with `q` and returns the checkpoint it left.
 fn finish(tmux: &Tmux, dir: &Path, ckpt: &Path) -> Checkpoint {
-    tmux.wait_for("the end of the run", 180, |s| s.contains(" FINISHED "));
+    let screen = tmux.wait_for("the end of the run", 180, |s| s.contains(" FINISHED "));
+    // The progress bar stays full: `epoch E/E B/B`, the last batch of the last epoch.
+    let full = |s: &str| {
+        let mut words = s.split_whitespace();
+        let (Some(epoch), Some(batch)) = (words.next(), words.next()) else { return false };
+        let same = |w: &str| w.split_once('/').is_some_and(|(a, b)| a == b && a.parse::<u32>().is_ok());
+        same(epoch) && same(batch)
+    };
+    assert!(screen.split("epoch ").skip(1).any(full), "{screen}");
     tmux.keys(&["q"]);
     assert_eq!(wait_exit(dir), 0);
     Checkpoint::load(ckpt).unwrap()

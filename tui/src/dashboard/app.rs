@@ -6,67 +6,16 @@ use std::path::PathBuf;
 use crate::plot::RunCurves;
 use std::time::Duration;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use resnet_core::models::ModelName;
 use resnet_core::summary::{self, Dims, Node};
 use resnet_core::train::{Control, TrainEvent, CLASSES, IN_CHANNELS};
 
-use crate::run_view::RunView;
-use crate::setup_form::{FormKey, SetupForm};
-use crate::signals::Interrupt;
-
-/// Where the run stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Editing the settings.
-    Setup,
-    /// Loading the data and building the model.
-    Starting,
-    /// Training.
-    Running,
-    /// Paused between batches.
-    Paused,
-    /// Finishing the current batch before saving and stopping.
-    Stopping,
-    /// Done (all epochs, or stopped on request).
-    Finished,
-    /// The run failed.
-    Failed,
-}
-
-impl Phase {
-    /// The status bar's word for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Phase::Setup => "setup",
-            Phase::Starting => "starting",
-            Phase::Running => "running",
-            Phase::Paused => "paused",
-            Phase::Stopping => "stopping",
-            Phase::Finished => "finished",
-            Phase::Failed => "failed",
-        }
-    }
-
-    /// Whether a trainer is alive.
-    pub fn training(self) -> bool {
-        matches!(self, Phase::Starting | Phase::Running | Phase::Paused | Phase::Stopping)
-    }
-}
-
-/// The panels `tab` cycles through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Panel {
-    /// The settings form.
-    Setup,
-    /// The layer table.
-    Model,
-    /// Charts, progress and log.
-    Training,
-}
-
-/// The panels, in tab order.
-pub const PANELS: [Panel; 3] = [Panel::Setup, Panel::Model, Panel::Training];
+use super::keys::{self, Action, KeyState};
+pub use super::phase::{Panel, Phase, PANELS};
+use super::setup_form::{FormKey, SetupForm};
+use crate::run::signals::Interrupt;
+use crate::run::view::RunView;
 
 /// The choices of the quit prompt.
 pub const QUIT_CHOICES: [&str; 3] = ["stop after this batch and save", "quit without saving", "cancel"];
@@ -120,39 +69,41 @@ pub enum Command {
 #[derive(Debug)]
 pub struct App {
     /// Where the run stands.
-    pub phase: Phase,
+    pub(super) phase: Phase,
     /// The panel shown.
-    pub panel: Panel,
+    pub(super) panel: Panel,
     /// The settings.
-    pub form: SetupForm,
+    pub(super) form: SetupForm,
     /// Result of the data search, for the setup screen.
-    pub data_status: String,
+    pub(super) data_status: String,
     /// The layer table (with each block's structure) of the model at the image size.
-    pub outline: Result<Vec<Node>, String>,
+    pub(super) outline: Result<Vec<Node>, String>,
     /// The run.
-    pub run: RunView,
+    pub(super) run: RunView,
     /// The log panel's lines.
-    pub log: Vec<LogLine>,
+    pub(super) log: Vec<LogLine>,
     /// An open popup.
-    pub popup: Option<Popup>,
-    /// Scroll offset of the model table and of the log.
-    pub scroll: u16,
+    pub(super) popup: Option<Popup>,
+    /// Lines of the model table scrolled past.
+    pub(super) model_scroll: u16,
+    /// Lines of the log scrolled back from its newest.
+    pub(super) log_scroll: u16,
     /// Resident memory of the process.
-    pub memory: Option<u64>,
+    pub(super) memory: Option<u64>,
     /// Time since the dashboard opened, as of the latest event.
-    pub now: Duration,
+    pub(super) now: Duration,
     /// The trainer's handle, once started.
-    pub control: Option<Control>,
+    pub(super) control: Option<Control>,
     /// Set when the user chose to leave (after the trainer stops, if it is saving).
-    pub quitting: bool,
+    pub(super) quitting: bool,
     /// The signal that ended the session, if any.
-    pub interrupted: Option<Interrupt>,
+    pub(super) interrupted: Option<Interrupt>,
     /// Why the last checkpoint could not be written, while the run waits for `s` or `q`.
-    pub save_failure: Option<String>,
+    pub(super) save_failure: Option<String>,
     /// The run's directory (checkpoint, metrics, TensorBoard events), once started.
-    pub run_dir: Option<PathBuf>,
+    pub(super) run_dir: Option<PathBuf>,
     /// A finished run drawn beside the live one (`--compare`).
-    pub compare: Option<RunCurves>,
+    pub(super) compare: Option<RunCurves>,
 }
 
 impl App {
@@ -167,7 +118,8 @@ impl App {
             run: RunView::default(),
             log: Vec::new(),
             popup: None,
-            scroll: 0,
+            model_scroll: 0,
+            log_scroll: 0,
             memory: None,
             now: Duration::ZERO,
             control: None,
@@ -197,48 +149,67 @@ impl App {
         self.quitting && !self.phase.training()
     }
 
-    /// A key was pressed (releases and repeats never reach here).
+    /// What the keys depend on now.
+    pub fn key_state(&self) -> KeyState {
+        KeyState {
+            phase: self.phase,
+            panel: self.panel,
+            editing: self.form.editing.is_some(),
+            save_failed: self.save_failure.is_some(),
+        }
+    }
+
+    /// A key was pressed (releases and repeats never reach here); what it does is
+    /// [`keys::KEYS`]'s.
     pub fn on_key(&mut self, key: KeyEvent) -> Command {
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            return self.interrupt(Interrupt::Int);
-        }
+        let action = keys::action(key, &self.key_state());
         if let Some(popup) = self.popup {
-            return self.on_popup_key(popup, key.code);
+            if action != Some(Action::Interrupt) {
+                return self.on_popup_key(popup, key.code);
+            }
         }
-        if self.panel == Panel::Setup && self.phase == Phase::Setup {
-            match self.form.on_key(key.code) {
-                FormKey::Handled => {
-                    self.refresh_outline();
-                    return Command::None;
-                }
+        match action {
+            Some(Action::Form) => match self.form.on_key(key.code) {
+                FormKey::Handled => self.refresh_outline(),
                 FormKey::Start => return Command::Start,
                 FormKey::Ignored => {}
-            }
-        }
-        match key.code {
-            KeyCode::Char('?') => self.popup = Some(Popup::Help),
-            KeyCode::Tab => self.switch_panel(1),
-            KeyCode::BackTab => self.switch_panel(PANELS.len() - 1),
-            KeyCode::Char('q') => {
-                if self.phase.training() {
-                    // After a failed save, saving again is what just failed: offer leaving.
-                    let selected = if self.save_failure.is_some() { 1 } else { 0 };
-                    self.popup = Some(Popup::Quit { selected });
-                } else {
+            },
+            Some(Action::Start) => return Command::Start,
+            Some(Action::TogglePause) => self.toggle_pause(),
+            Some(Action::Save) => self.request_save(),
+            Some(Action::Quit) => {
+                if !self.phase.training() {
                     return Command::Quit;
                 }
+                // After a failed save, saving again is what just failed: offer leaving.
+                let selected = if self.save_failure.is_some() { 1 } else { 0 };
+                self.popup = Some(Popup::Quit { selected });
             }
-            KeyCode::Char(' ') | KeyCode::Char('p') => self.toggle_pause(),
-            KeyCode::Char('s') => self.request_save(),
-            KeyCode::Enter if self.phase == Phase::Setup => return Command::Start,
-            KeyCode::Up => self.scroll = self.scroll.saturating_sub(1),
-            KeyCode::Down => self.scroll = self.scroll.saturating_add(1),
-            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(10),
-            KeyCode::PageDown => self.scroll = self.scroll.saturating_add(10),
-            KeyCode::Home => self.scroll = 0,
-            _ => {}
+            Some(Action::Interrupt) => return self.interrupt(Interrupt::Int),
+            Some(Action::SwitchPanel) => {
+                self.switch_panel(if key.code == KeyCode::BackTab { PANELS.len() - 1 } else { 1 })
+            }
+            Some(Action::Scroll) => self.scroll(key.code),
+            Some(Action::Help) => self.popup = Some(Popup::Help),
+            None => {}
         }
         Command::None
+    }
+
+    /// Scrolls the panel shown by `code` (↑ ↓ PgUp PgDn Home).
+    fn scroll(&mut self, code: KeyCode) {
+        let scroll = match self.panel {
+            Panel::Model => &mut self.model_scroll,
+            Panel::Training => &mut self.log_scroll,
+            Panel::Setup => return,
+        };
+        *scroll = match code {
+            KeyCode::Up => scroll.saturating_sub(1),
+            KeyCode::Down => scroll.saturating_add(1),
+            KeyCode::PageUp => scroll.saturating_sub(10),
+            KeyCode::PageDown => scroll.saturating_add(10),
+            _ => 0,
+        };
     }
 
     fn on_popup_key(&mut self, popup: Popup, code: KeyCode) -> Command {
@@ -271,7 +242,6 @@ impl App {
     fn switch_panel(&mut self, by: usize) {
         let i = PANELS.iter().position(|&p| p == self.panel).unwrap_or(0);
         self.panel = PANELS[(i + by) % PANELS.len()];
-        self.scroll = 0;
     }
 
     fn toggle_pause(&mut self) {
@@ -321,7 +291,7 @@ impl App {
         self.control = Some(control);
         self.phase = Phase::Starting;
         self.panel = Panel::Training;
-        self.scroll = 0;
+        self.log_scroll = 0;
         self.run = RunView { started_at: Some(self.now), ..RunView::default() };
         if let Some(dir) = &run_dir {
             let files = format!("{}/: checkpoint, metrics, TensorBoard events", dir.display());
@@ -396,6 +366,8 @@ pub fn outline(model: ModelName, resize: usize) -> Result<Vec<Node>, String> {
 mod tests {
     use clap::Parser;
     use ratatui::crossterm::event::{KeyEventKind, KeyEventState};
+
+    use ratatui::crossterm::event::KeyModifiers;
 
     use super::*;
     use crate::cli::{Cli, Command as Sub};
@@ -533,5 +505,20 @@ mod tests {
         assert_eq!(a.popup, Some(Popup::Help));
         a.on_key(press(KeyCode::Char('q')));
         assert_eq!(a.popup, None);
+    }
+
+    #[test]
+    fn the_model_table_and_the_log_scroll_on_their_own() {
+        let mut app = app();
+        app.panel = Panel::Model;
+        app.on_key(press(KeyCode::PageDown));
+        app.on_key(press(KeyCode::Down));
+        app.on_key(press(KeyCode::Tab));
+        assert_eq!(app.panel, Panel::Training);
+        app.on_key(press(KeyCode::Down));
+        assert_eq!((app.model_scroll, app.log_scroll), (11, 1));
+        app.on_key(press(KeyCode::Home));
+        app.on_key(press(KeyCode::BackTab));
+        assert_eq!((app.panel, app.model_scroll, app.log_scroll), (Panel::Model, 11, 0));
     }
 }

@@ -11,18 +11,18 @@ use ratatui::crossterm::{cursor, execute};
 use resnet_core::data::Search;
 use resnet_core::train::{spawn, Control, OnSaveError, Resume};
 
-use crate::app::{App, Command, Level, Phase};
 use crate::cli::TrainArgs;
-use crate::device::{on_device, resolve};
-use crate::event::{spawn_input, AppEvent};
+use crate::dashboard::app::{App, Command, Level, Phase};
+use crate::dashboard::event::{spawn_input, AppEvent};
+use crate::dashboard::setup_form::SetupForm;
+use crate::dashboard::ui;
 use crate::failure::Failure;
-use crate::memory::resident_bytes;
-use crate::plan::{load_resume, plan, session, set_threads};
 use crate::plot::finished_run;
-use crate::run_log::RunLog;
-use crate::setup_form::SetupForm;
-use crate::signals::{self, Signals};
-use crate::ui;
+use crate::run::device::{on_device, resolve};
+use crate::run::log::RunLog;
+use crate::run::memory::resident_bytes;
+use crate::run::plan::{load_resume, plan, session, set_threads};
+use crate::run::signals::{self, Signals};
 
 /// Redraws at most this often.
 const FRAME: Duration = Duration::from_millis(50);

@@ -8,7 +8,7 @@ use resnet_core::models::ModelName;
 use resnet_core::train::{Engine, TrainConfig};
 
 use crate::cli::{DeviceChoice, Preset, TrainArgs};
-use crate::run_dir::{new_run_dir, resumed_dir, today, RunFiles, CHECKPOINT, RUNS};
+use crate::run::dir::{new_run_dir, resumed_dir, today, RunFiles, CHECKPOINT, RUNS};
 
 /// A row of the form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,7 +102,7 @@ pub enum FormKey {
     Ignored,
 }
 
-/// Where a run's files go (see [`crate::run_dir`]).
+/// Where a run's files go (see [`crate::run::dir`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunDir {
     /// A new `runs/<date>-<model>` directory, named when the run starts.
@@ -174,11 +174,10 @@ impl SetupForm {
         Ok(form)
     }
 
+    /// The preset whose recipe the settings hold: the seed, the model and the data limits
+    /// are no part of a recipe.
     fn update_preset(&mut self) {
-        self.preset = Preset::ALL.into_iter().find(|&p| {
-            let c = p.config();
-            TrainConfig { seed: self.config.seed, model: self.config.model, ..c } == self.config
-        });
+        self.preset = Preset::ALL.into_iter().find(|&p| recipe_of(p, &self.config) == self.config);
     }
 
     /// The run directory a run started now would use.
@@ -337,7 +336,7 @@ impl SetupForm {
         match field {
             Field::Preset => {
                 let next = if self.preset == Some(Preset::D2l) { Preset::Quick } else { Preset::D2l };
-                *c = TrainConfig { seed: c.seed, model: c.model, ..next.config() };
+                *c = recipe_of(next, c);
             }
             Field::Model => {
                 let all = ModelName::ALL;
@@ -374,6 +373,17 @@ impl SetupForm {
     }
 }
 
+/// `preset`'s recipe with `current`'s seed, model and data limits.
+fn recipe_of(preset: Preset, current: &TrainConfig) -> TrainConfig {
+    TrainConfig {
+        seed: current.seed,
+        model: current.model,
+        limit_train: current.limit_train,
+        limit_test: current.limit_test,
+        ..preset.config()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -405,6 +415,18 @@ mod tests {
         assert_eq!((f.config.resize, f.config.epochs, f.preset), (28, 2, Some(Preset::Quick)));
         keys(&mut f, &[KeyCode::Left]);
         assert_eq!((f.config.resize, f.preset), (96, Some(Preset::D2l)));
+        // Data limits are no part of a recipe: `--preset quick` with limits is still quick,
+        // and switching presets keeps them.
+        let mut f = form(&["--preset", "quick", "--limit-train", "4096", "--limit-test", "512"]);
+        assert_eq!(
+            (f.preset, f.value(Field::Preset).as_str()),
+            (Some(Preset::Quick), "quick (28x28, 2 epochs)")
+        );
+        keys(&mut f, &[KeyCode::Right]);
+        assert_eq!(
+            (f.preset, f.config.limit_train, f.config.limit_test),
+            (Some(Preset::D2l), Some(4096), Some(512))
+        );
     }
 
     #[test]

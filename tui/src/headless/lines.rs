@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use resnet_core::train::{train, Control, OnSaveError, Session, TrainEvent};
 
 use crate::cli::TrainArgs;
-use crate::device::{on_device, resolve};
 use crate::failure::Failure;
-use crate::plan::{load_resume, plan, session, set_threads};
-use crate::progress::Progress;
-use crate::run_dir::{resumed_dir, RunFiles};
-use crate::run_log::RunLog;
-use crate::run_view::RunView;
-use crate::signals::{self, Interrupt, Signals};
+use crate::headless::progress::Progress;
+use crate::run::device::{on_device, resolve};
+use crate::run::dir::{resumed_dir, RunFiles};
+use crate::run::log::RunLog;
+use crate::run::plan::{load_resume, plan, session, set_threads};
+use crate::run::signals::{self, Interrupt, Signals};
+use crate::run::view::RunView;
 
 /// What a headless run writes: the files the flags name, and those of `--run-dir` (or of
 /// the run directory `--resume` names).

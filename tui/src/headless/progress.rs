@@ -1,47 +1,11 @@
 //! A headless run's progress on stderr: a bar redrawn in place when stderr is a terminal,
 //! else a plain line at the first step and then every `--log-every` seconds or steps.
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use crate::eta::clock;
-use crate::run_view::RunView;
-
-/// How often a plain progress line is written (`--log-every`).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum LogEvery {
-    /// Every so many seconds (`10s`, `2m`).
-    Seconds(f64),
-    /// Every so many steps (`100`).
-    Steps(u64),
-}
-
-impl Default for LogEvery {
-    fn default() -> Self {
-        LogEvery::Seconds(10.0)
-    }
-}
-
-impl FromStr for LogEvery {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("invalid --log-every `{s}`: give seconds (10s, 2m) or steps (100)");
-        let (number, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-            Some(i) => s.split_at(i),
-            None => (s, ""),
-        };
-        match unit {
-            "" => number.parse::<u64>().ok().filter(|&n| n > 0).map(LogEvery::Steps).ok_or_else(bad),
-            "s" | "m" => {
-                let scale = if unit == "m" { 60.0 } else { 1.0 };
-                let seconds = number.parse::<f64>().map_err(|_| bad())? * scale;
-                (seconds > 0.0 && seconds.is_finite()).then_some(LogEvery::Seconds(seconds)).ok_or_else(bad)
-            }
-            _ => Err(bad()),
-        }
-    }
-}
+use crate::cli::LogEvery;
+use crate::run::eta::clock;
+use crate::run::view::RunView;
 
 /// Decides when to show progress and what; see the module documentation.
 #[derive(Debug)]

@@ -1,6 +1,8 @@
 //! `resnet-tui export` and `import`: checkpoints to and from PyTorch's safetensors, and out
 //! to weights-only files for inference without std (int8 ones: `quantize`).
 
+mod quantize;
+
 use resnet_core::interop::{export_checkpoint, export_weights, import_checkpoint};
 use resnet_core::models::ModelName;
 use resnet_core::train::Checkpoint;
@@ -16,7 +18,7 @@ pub fn export(args: &ExportArgs) -> Result<String, Failure> {
         if args.format != ExportFormat::Postcard {
             return Err(Failure::Usage("--quantize writes a postcard file: add --format postcard".into()));
         }
-        return crate::quantize::export(args, &ckpt);
+        return quantize::export(args, &ckpt);
     }
     if args.format == ExportFormat::Postcard {
         let bytes = export_weights(&ckpt, &args.checkpoint, &args.out)

@@ -6,13 +6,11 @@ use plotters::prelude::{Cartesian2d, ChartContext, DrawingBackend, MultiLineText
 use plotters::style::{IntoFont, TextStyle};
 
 use super::series::Points;
-use super::style::FONT;
+use super::style::{FONT, LEGEND_SIZE};
 
 /// A point in pixels (as plotters' backends take them).
 type BackendCoord = (i32, i32);
 
-/// Legend text size in pixels.
-pub const FONT_SIZE: u32 = 13;
 /// plotters' legend layout: room for an entry's line, and the padding inside the box.
 const GLYPH_AREA: i32 = 30;
 const PADDING: i32 = 10;
@@ -32,10 +30,10 @@ where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
-    let font: TextStyle = (FONT, FONT_SIZE).into_font().into();
+    let font: TextStyle = (FONT, LEGEND_SIZE).into_font().into();
     let mut text = MultiLineText::<_, &str>::new((0, 0), &font);
     labels.iter().for_each(|l| text.push_line(*l));
-    let (w, h) = text.estimate_dimension().unwrap_or((120, labels.len() as i32 * FONT_SIZE as i32));
+    let (w, h) = text.estimate_dimension().unwrap_or((120, labels.len() as i32 * LEGEND_SIZE as i32));
     let area = chart.plotting_area();
     let (width, height) = area.dim_in_pixel();
     let (left, top) = area.get_base_pixel();

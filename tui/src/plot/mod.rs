@@ -1,12 +1,17 @@
-//! `resnet-tui plot`: runs' metrics files drawn as d2l's `train_ch6` figure (train loss,
-//! train acc and test acc against epoch), with each block's gradient norm beside it when
-//! the runs recorded blocks rows, into one SVG or PNG file.
+//! `resnet-tui plot`: runs' metrics files drawn as d2l's `train_ch6` curves (train loss;
+//! train acc and test acc; against epoch) and, for runs that recorded blocks rows, their
+//! gradient norm against depth, into one SVG or PNG file.
 
+mod chart;
 mod draw;
+mod gradient;
 mod legend;
 mod output;
+mod profile;
 mod series;
 mod style;
+mod ticks;
+mod training;
 
 use std::path::Path;
 
@@ -15,12 +20,10 @@ use resnet_core::train::Record;
 
 use crate::cli::PlotArgs;
 use crate::failure::Failure;
-use crate::metrics_file;
+use crate::run::metrics_file;
 use output::Format;
+pub use profile::GradientFlow;
 pub use series::RunCurves;
-
-/// Default height, and width of each panel, in pixels.
-const PANEL: (u32, u32) = (640, 480);
 
 /// Reads the runs, draws them and writes the image (whole, or not at all); returns a report
 /// line.
@@ -31,11 +34,12 @@ pub fn run(args: &PlotArgs) -> Result<String, Failure> {
     for (path, label) in args.runs.iter().zip(labels) {
         runs.push(read_run(path, label).map_err(Failure::Usage)?);
     }
-    let panels = if draw::has_blocks(&runs) { 2 } else { 1 };
-    let size = (args.width.unwrap_or(PANEL.0 * panels), args.height.unwrap_or(PANEL.1));
+    let size = draw::default_size(&runs);
+    let size = (args.width.unwrap_or(size.0), args.height.unwrap_or(size.1));
     let bytes = format.render(&runs, size).map_err(Failure::Training)?;
     write_atomic(&args.out, &bytes).map_err(Failure::usage)?;
-    let blocks = runs.iter().map(|r| r.blocks.len()).max().unwrap_or(0);
+    let drawn = runs.iter().filter(|r| !r.gradients.is_empty());
+    let blocks = drawn.map(|r| r.gradients.blocks.len()).max().unwrap_or(0);
     Ok(format!(
         "wrote {} ({}x{}: {} run{}{})",
         args.out.display(),

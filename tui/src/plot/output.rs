@@ -92,7 +92,7 @@ mod tests {
             train_loss: vec![(1.0, 0.5), (2.0, 0.3)],
             train_acc: vec![(1.0, 0.8), (2.0, 0.9)],
             test_acc: vec![(1.0, 0.75), (2.0, 0.85)],
-            blocks: Vec::new(),
+            gradients: Default::default(),
         };
         let bytes = Format::Png.render(&[run], (320, 200)).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");

@@ -1,5 +1,5 @@
 //! A run's curves from its metrics rows: d2l's train loss, train acc and test acc against
-//! epoch, and each block's gradient norm against epoch.
+//! epoch, and its gradient flow (see `super::profile`).
 //!
 //! Step rows give the training curves at fractional epochs (1.5 = half way through the
 //! second epoch), as d2l's `train_ch6` draws them: the loss is the epoch's running mean
@@ -7,23 +7,16 @@
 //! step rows (files written before steps were recorded) give one point at their end from
 //! the epoch row. When rows repeat a position (a run resumed from an earlier checkpoint
 //! redoes steps), the later row wins. Values that are not finite (a diverged loss) are
-//! left out, as are gradient norms a log axis cannot show (zero).
+//! left out.
 
 use std::collections::BTreeMap;
 
 use resnet_core::train::{BlockReport, EpochMetrics, Record, StepMetrics};
 
+use super::profile::GradientFlow;
+
 /// Points of a curve, in increasing x.
 pub type Points = Vec<(f64, f64)>;
-
-/// One block's gradient norm over training.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BlockCurve {
-    /// The block's name in the shape table (`b1`, `b2.0`, ..., `head`).
-    pub name: String,
-    /// (fractional epoch, L2 norm of the block's gradient).
-    pub grad_norm: Points,
-}
 
 /// Everything drawn of one run.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,8 +29,8 @@ pub struct RunCurves {
     pub train_acc: Points,
     /// (epoch, test accuracy): one point per epoch.
     pub test_acc: Points,
-    /// The blocks, input to output (empty when the file has no blocks rows).
-    pub blocks: Vec<BlockCurve>,
+    /// Gradient norm against depth at a few steps (empty when the file has no blocks rows).
+    pub gradients: GradientFlow,
 }
 
 impl RunCurves {
@@ -61,7 +54,8 @@ impl RunCurves {
         }
         let (train_loss, train_acc) = training_curves(&steps, &epochs);
         let test_acc = finite(epochs.values().map(|e| (e.epoch as f64, e.test_acc)));
-        RunCurves { label: label.into(), train_loss, train_acc, test_acc, blocks: block_curves(&reports) }
+        let gradients = GradientFlow::from_reports(reports.into_values());
+        RunCurves { label: label.into(), train_loss, train_acc, test_acc, gradients }
     }
 
     /// Whether nothing of figure 1 can be drawn.
@@ -104,29 +98,6 @@ fn training_curves(
     (finite(loss), finite(acc))
 }
 
-/// Each block's gradient norms, blocks in the order they first appear.
-fn block_curves(reports: &BTreeMap<(usize, usize), &BlockReport>) -> Vec<BlockCurve> {
-    let mut curves: Vec<BlockCurve> = Vec::new();
-    for report in reports.values() {
-        let x = report.fractional_epoch();
-        for block in &report.blocks {
-            let curve = match curves.iter().position(|c| c.name == block.name) {
-                Some(i) => &mut curves[i],
-                None => {
-                    curves.push(BlockCurve { name: block.name.clone(), grad_norm: Vec::new() });
-                    let last = curves.len() - 1;
-                    &mut curves[last]
-                }
-            };
-            if block.grad_norm.is_finite() && block.grad_norm > 0.0 {
-                curve.grad_norm.push((x, block.grad_norm));
-            }
-        }
-    }
-    curves.retain(|c| !c.grad_norm.is_empty());
-    curves
-}
-
 /// The finite points, sorted by x.
 fn finite(points: impl IntoIterator<Item = (f64, f64)>) -> Points {
     let mut points: Points = points.into_iter().filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
@@ -137,8 +108,8 @@ fn finite(points: impl IntoIterator<Item = (f64, f64)>) -> Points {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics_file::parse_line;
-    use resnet_core::train::BlockStats;
+    use crate::plot::profile::tests::report;
+    use crate::run::metrics_file::parse_line;
 
     fn step(epoch: usize, batch: usize, loss: f64, train_acc: f64) -> Record {
         Record::Step(StepMetrics {
@@ -166,21 +137,7 @@ mod tests {
     }
 
     fn blocks(epoch: usize, batch: usize, norms: &[(&str, f64)]) -> Record {
-        Record::Blocks(BlockReport {
-            epoch,
-            batch,
-            batches: 4,
-            step: ((epoch - 1) * 4 + batch) as u64,
-            blocks: norms
-                .iter()
-                .map(|&(name, grad_norm)| BlockStats {
-                    name: name.into(),
-                    grad_norm,
-                    weight_norm: 1.0,
-                    update_ratio: 1e-3,
-                })
-                .collect(),
-        })
+        Record::Blocks(report(epoch, batch, norms))
     }
 
     #[test]
@@ -197,7 +154,7 @@ mod tests {
         assert_eq!(c.train_loss, vec![(0.25, 2.0), (0.5, 1.5), (1.0, 1.0), (1.5, 0.5)]);
         assert_eq!(c.train_acc, vec![(0.25, 0.25), (0.5, 0.5), (1.0, 0.75), (1.5, 0.9)]);
         assert_eq!(c.test_acc, vec![(1.0, 0.8), (2.0, 0.85)]);
-        assert!(c.blocks.is_empty());
+        assert!(c.gradients.is_empty());
     }
 
     #[test]
@@ -248,25 +205,26 @@ mod tests {
     }
 
     #[test]
-    fn blocks_rows_give_one_gradient_norm_curve_per_block_in_network_order() {
+    fn blocks_rows_give_the_gradient_flow_at_the_first_report_and_each_epoch_s_end() {
         let records = [
             blocks(1, 2, &[("b1", 0.5), ("b2.0", 0.25), ("head", 1.0)]),
             step(1, 2, 1.0, 0.5),
-            blocks(1, 4, &[("b1", 0.4), ("b2.0", 0.0), ("head", 0.8)]),
-            blocks(2, 2, &[("b1", f64::NAN), ("b2.0", 0.2), ("head", 0.6)]),
+            blocks(1, 4, &[("b1", 9.0), ("b2.0", 9.0), ("head", 9.0)]),
+            // Resumed: the later row at the same position wins.
+            blocks(1, 4, &[("b1", 0.4), ("b2.0", 0.3), ("head", 0.8)]),
+            blocks(2, 2, &[("b1", 0.2), ("b2.0", 0.1), ("head", 0.6)]),
         ];
         let c = RunCurves::from_records("grads", &records);
-        let names: Vec<&str> = c.blocks.iter().map(|b| b.name.as_str()).collect();
-        assert_eq!(names, ["b1", "b2.0", "head"]);
-        assert_eq!(c.blocks[0].grad_norm, vec![(0.5, 0.5), (1.0, 0.4)]);
-        assert_eq!(c.blocks[1].grad_norm, vec![(0.5, 0.25), (1.5, 0.2)], "zero has no place on a log axis");
-        assert_eq!(c.blocks[2].grad_norm, vec![(0.5, 1.0), (1.0, 0.8), (1.5, 0.6)]);
+        assert_eq!(c.gradients.blocks, ["b1", "b2.0", "head"]);
+        let whens: Vec<&str> = c.gradients.profiles.iter().map(|p| p.when.as_str()).collect();
+        assert_eq!(whens, ["step 2", "end of epoch 1", "end of epoch 2"]);
+        assert_eq!(c.gradients.profiles[1].grad_norm, vec![(0.0, 0.4), (1.0, 0.3), (2.0, 0.8)]);
     }
 
     #[test]
     fn blocks_rows_alone_draw_no_training_curves() {
         let c = RunCurves::from_records("only-blocks", &[blocks(1, 1, &[("b1", 0.5)])]);
         assert!(c.is_empty());
-        assert_eq!(c.blocks.len(), 1);
+        assert_eq!(c.gradients.blocks, ["b1"]);
     }
 }

@@ -34,12 +34,12 @@ pub fn resolve(choice: DeviceChoice) -> Result<Resolved, String> {
 macro_rules! on_device {
     ($device:expr, $d:ident => $body:expr) => {
         match $device {
-            $crate::device::Resolved::Cpu => {
+            $crate::run::device::Resolved::Cpu => {
                 type $d = resnet_core::dfdx::prelude::Cpu;
                 $body
             }
             #[cfg(feature = "cuda")]
-            $crate::device::Resolved::Cuda => {
+            $crate::run::device::Resolved::Cuda => {
                 type $d = resnet_core::dfdx::prelude::Cuda;
                 $body
             }

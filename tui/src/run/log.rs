@@ -6,8 +6,8 @@ use std::path::Path;
 
 use resnet_core::train::{Record, Resume, StepMetrics, TrainEvent};
 
-use crate::metrics_file::MetricsWriter;
-use crate::tensorboard::TensorBoardWriter;
+use crate::run::metrics_file::MetricsWriter;
+use crate::run::tensorboard::TensorBoardWriter;
 
 /// Steps between two flushes of the TensorBoard file (it is also flushed at every epoch's
 /// end, every checkpoint and the run's end).

@@ -11,7 +11,7 @@ use resnet_core::Error;
 
 use crate::cli::TrainArgs;
 use crate::failure::Failure;
-use crate::run_dir::resume_file;
+use crate::run::dir::resume_file;
 
 /// The checkpoint named by `--resume` (a file, or a run directory's), read once.
 pub fn load_resume(args: &TrainArgs) -> Result<Option<Arc<Resume>>, Failure> {

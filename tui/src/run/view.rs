@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use resnet_core::train::{BlockReport, DeviceInfo, EpochMetrics, TrainConfig, TrainEvent};
 
-use crate::eta::Eta;
+use crate::run::eta::Eta;
 
 /// A training run as its events tell it, folded by [`RunView::apply`].
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -107,7 +107,12 @@ impl RunView {
                 self.testing = false;
                 self.eta.test_finished(now);
                 self.epochs.push(m.clone());
-                (self.epoch, self.batch) = (self.epochs.len() + 1, 0);
+                // The next epoch starts at its first batch; after the last, the bar stays full.
+                if m.epoch < self.epoch_count() {
+                    (self.epoch, self.batch) = (m.epoch + 1, 0);
+                } else {
+                    self.batch = self.batches;
+                }
             }
             TrainEvent::CheckpointSaved { path, .. } => self.checkpoint = Some(path.clone()),
             TrainEvent::Blocks(report) => self.blocks.push(report.clone()),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use resnet_core::summary::Node;
 
-use crate::run_view::RunView;
+use crate::run::view::RunView;
 
 /// Decades of gradient norm a full bar spans: a block a thousand times weaker than the
 /// strongest shows an empty bar.

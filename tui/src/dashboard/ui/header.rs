@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style, Stylize};
 use ratatui::text::Line;
 use ratatui::widgets::{Tabs, Widget};
 
-use crate::app::{App, PANELS};
+use crate::dashboard::app::{App, PANELS};
 
 /// Title and tabs.
 pub struct Header<'a>(pub &'a App);

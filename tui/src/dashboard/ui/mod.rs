@@ -1,5 +1,6 @@
 //! Drawing: one widget per panel, each over `&App`. Nothing here changes state.
 
+mod gradient_depth;
 mod gradient_flow;
 mod header;
 mod model;
@@ -12,7 +13,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::app::{App, Panel};
+use crate::dashboard::app::{App, Panel};
 
 /// The smallest terminal the dashboard draws in.
 pub const MIN_SIZE: (u16, u16) = (80, 24);

@@ -2,17 +2,23 @@
 //! reports it, each block's gradient norm (the gradient flow) as a column of bars.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style, Stylize};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 
+use super::gradient_depth::GradientDepth;
 use super::gradient_flow::{cell, row_keys, GradNorms};
-use crate::app::App;
+use crate::dashboard::app::App;
 use crate::thousands::thousands;
 
 /// Cells of a gradient norm's bar.
 const GRAD_BAR: usize = 8;
+
+/// Terminal columns from which the gradient flow by depth is drawn beside the table.
+const DEPTH_CHART_FROM: u16 = 150;
+/// Columns of that chart.
+const DEPTH_CHART_WIDTH: u16 = 56;
 
 /// The layer table.
 pub struct ModelPanel<'a>(pub &'a App);
@@ -20,6 +26,14 @@ pub struct ModelPanel<'a>(pub &'a App);
 impl Widget for ModelPanel<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.0;
+        let area = if area.width >= DEPTH_CHART_FROM && !app.run.blocks.is_empty() {
+            let [table, chart] =
+                Layout::horizontal([Constraint::Min(0), Constraint::Length(DEPTH_CHART_WIDTH)]).areas(area);
+            GradientDepth(&app.run.blocks).render(chart, buf);
+            table
+        } else {
+            area
+        };
         let nodes = match &app.outline {
             Ok(n) => n,
             Err(e) => {
@@ -45,7 +59,7 @@ impl Widget for ModelPanel<'_> {
         let rows: Vec<Row> = nodes
             .iter()
             .zip(&keys)
-            .skip(app.scroll as usize)
+            .skip(app.model_scroll as usize)
             .map(|(n, key)| {
                 let (name, style) = if n.depth == 0 {
                     (format!("{:<20} {}", n.name, n.text), Style::default().add_modifier(Modifier::BOLD))

@@ -7,22 +7,8 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::centered;
-use crate::app::{Popup, QUIT_CHOICES};
-
-/// The keys, for the help screen.
-pub const KEYS: [(&str, &str); 11] = [
-    ("Enter", "start training (setup screen)"),
-    ("space / p", "pause or resume after the current batch"),
-    ("s", "save a checkpoint after the current batch"),
-    ("q", "stop: save and stop / quit without saving / cancel"),
-    ("Esc", "close a prompt"),
-    ("tab / shift-tab", "next / previous panel"),
-    ("↑ ↓ PgUp PgDn", "scroll the model table or the log"),
-    ("↑ ↓ ← →", "setup: select a setting, change it"),
-    ("e", "setup: edit the selected setting as text"),
-    ("Ctrl-C", "save and stop (twice: quit at once)"),
-    ("?", "this help"),
-];
+use crate::dashboard::app::{Popup, QUIT_CHOICES};
+use crate::dashboard::keys::KEYS;
 
 /// Draws `popup` over `area`.
 pub fn render(popup: Popup, frame: &mut Frame, area: Rect) {
@@ -47,8 +33,10 @@ pub fn render(popup: Popup, frame: &mut Frame, area: Rect) {
             );
         }
         Popup::Help => {
-            let lines: Vec<Line> =
-                KEYS.iter().map(|(k, v)| Line::from(vec![format!("{k:<17}").bold(), (*v).into()])).collect();
+            let lines: Vec<Line> = KEYS
+                .iter()
+                .map(|k| Line::from(vec![format!("{:<17}", k.label).bold(), k.help.into()]))
+                .collect();
             let box_area = centered(area, 72, KEYS.len() as u16 + 4);
             frame.render_widget(Clear, box_area);
             frame.render_widget(

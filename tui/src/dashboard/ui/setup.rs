@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use resnet_core::data::batch_count;
 
-use crate::app::App;
-use crate::setup_form::FIELDS;
+use crate::dashboard::app::App;
+use crate::dashboard::setup_form::FIELDS;
 use crate::thousands::thousands;
 
 /// The settings form and its context.

@@ -6,7 +6,8 @@ use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::app::{App, Level, Panel, Phase};
+use crate::dashboard::app::{App, Level, Phase};
+use crate::dashboard::keys;
 
 /// One line at the bottom.
 pub struct StatusBar<'a>(pub &'a App);
@@ -21,21 +22,10 @@ impl Widget for StatusBar<'_> {
             Phase::Finished => Color::Cyan,
             Phase::Failed => Color::Red,
         };
-        let keys = match (app.phase, app.panel) {
-            (Phase::Setup, Panel::Setup) if app.form.editing.is_some() => "type · Enter keep · Esc cancel",
-            (Phase::Setup, Panel::Setup) => {
-                "↑↓ select · ←→ change · e edit · Enter start · tab panel · ? help · q quit"
-            }
-            (Phase::Setup, _) => "Enter start · tab panel · ↑↓ scroll · ? help · q quit",
-            (Phase::Running | Phase::Starting, _) => {
-                "space pause · s save · q stop · tab panel · ↑↓ scroll · ? help"
-            }
-            (Phase::Paused, _) if app.save_failure.is_some() => {
-                "s try again · space go on without saving · q quit · tab panel · ? help"
-            }
-            (Phase::Paused, _) => "space resume · s save · q stop · tab panel · ↑↓ scroll · ? help",
-            (Phase::Stopping, _) => "finishing this batch, then saving · tab panel",
-            (Phase::Finished | Phase::Failed, _) => "q quit · tab panel · ↑↓ scroll · ? help",
+        let hints = keys::hints(&app.key_state());
+        let keys = match app.phase {
+            Phase::Stopping => format!("finishing this batch, then saving · {hints}"),
+            _ => hints,
         };
         let state = format!(" {} ", app.phase.label().to_uppercase());
         let mut spans =

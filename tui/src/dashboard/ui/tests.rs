@@ -11,10 +11,10 @@ use resnet_core::train::{
     BlockReport, BlockStats, Control, EpochMetrics, Record, SaveReason, StepMetrics, TrainConfig, TrainEvent,
 };
 
-use crate::app::{App, Panel};
 use crate::cli::{Cli, Command};
+use crate::dashboard::app::{App, Panel};
+use crate::dashboard::setup_form::SetupForm;
 use crate::plot::RunCurves;
-use crate::setup_form::SetupForm;
 
 fn press(app: &mut App, code: KeyCode) {
     app.on_key(KeyEvent {
@@ -171,6 +171,8 @@ fn model_screen_shows_each_blocks_gradient_norm_during_a_run() {
     let mut app = training_app();
     app.panel = Panel::Model;
     insta::assert_snapshot!("model_gradient_flow_120x40", screen(&app, 120, 40));
+    // A wide terminal draws the gradient flow by depth beside the table.
+    insta::assert_snapshot!("model_gradient_depth_160x48", screen(&app, 160, 48));
 }
 
 /// A finished two-epoch run's rows: a slower start than the live run's.

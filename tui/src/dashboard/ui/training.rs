@@ -12,10 +12,10 @@ use ratatui::widgets::{
 };
 
 use super::gradient_flow::{cell, row_keys, GradNorms};
-use crate::app::{App, Level, Phase};
-use crate::charts::{downsample, smooth, y_bounds};
-use crate::eta::clock;
-use crate::memory::human;
+use crate::dashboard::app::{App, Level, Phase};
+use crate::dashboard::charts::{downsample, smooth, y_bounds};
+use crate::run::eta::clock;
+use crate::run::memory::human;
 use crate::thousands::thousands;
 use resnet_core::summary::Node;
 use resnet_core::train::DeviceInfo;
@@ -321,7 +321,7 @@ fn log_panel(app: &App, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     // Newest at the bottom; ↑ scrolls back.
-    let end = lines.len().saturating_sub(app.scroll as usize);
+    let end = lines.len().saturating_sub(app.log_scroll as usize);
     let start = end.saturating_sub(height);
     Paragraph::new(lines[start..end].to_vec()).block(Block::bordered().title(" Log ")).render(area, buf);
 }
