@@ -353,20 +353,6 @@ impl Error {
     pub fn io(path: &std::path::Path, action: &'static str, e: &std::io::Error) -> Self {
         Error::Io { path: path.display().to_string(), action, reason: e.to_string() }
     }
-
-    /// The error with a file's name where it names the bytes as "weights" (a check of
-    /// bytes made in memory from `path`'s tensors).
-    pub fn in_file(self, path: &str) -> Self {
-        match self {
-            Error::Checkpoint { path: p, reason } if p == crate::infer::SOURCE => {
-                Error::Checkpoint { path: path.into(), reason }
-            }
-            Error::TensorShape { path: p, name, expected, found } if p == crate::infer::SOURCE => {
-                Error::TensorShape { path: path.into(), name, expected, found }
-            }
-            other => other,
-        }
-    }
 }
 
 impl From<dfdx::tensor::CpuError> for Error {

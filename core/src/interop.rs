@@ -2,6 +2,7 @@
 //! out to weights-only files for [`crate::infer`] and int8 models for [`crate::quant`]: a
 //! run's state ([`crate::train`]) meets the file formats ([`crate::checkpoint`]).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use dfdx::prelude::*;
@@ -20,25 +21,26 @@ pub fn layout_of(model: ModelName) -> Result<Layout, Error> {
 }
 
 /// `tensors` (from `source`) checked to be exactly the tensors of `model` with `channels`
-/// input channels and `classes` outputs, with its shapes, in the model's order.
-fn model_params(
+/// input channels and `classes` outputs, with its shapes, in the model's order (borrowed
+/// where they already are).
+fn model_params<'t>(
     model: ModelName,
     channels: usize,
     classes: usize,
-    tensors: &[NamedTensor],
+    tensors: &'t [NamedTensor],
     source: &Path,
-) -> Result<Vec<NamedTensor>, Error> {
+) -> Result<Cow<'t, [NamedTensor]>, Error> {
     if (channels, classes) != (IN_CHANNELS, CLASSES) {
         // The trainer's dfdx models are built for Fashion-MNIST's counts only; the no_std
         // network is instantiated for every supported count, and checks the same.
         let bytes = encode(&Header::weights(model, channels, classes), &tensors)?;
-        infer::check(&bytes).map_err(|e| e.in_file(&source.display().to_string()))?;
-        return Ok(tensors.to_vec());
+        infer::check(&bytes, &source.display().to_string())?;
+        return Ok(Cow::Borrowed(tensors));
     }
     with_model!(model, M => {
         let mut net = Cpu::default().try_build_module::<M<IN_CHANNELS, CLASSES>, f32>()?;
         load_named(&mut net, tensors, &source.display().to_string())?;
-        named_tensors(&net)
+        named_tensors(&net).map(Cow::Owned)
     })
 }
 
@@ -110,7 +112,7 @@ pub fn export_int8(
 pub fn import_checkpoint(model: ModelName, weights: &Path) -> Result<Checkpoint, Error> {
     let tensors = import_safetensors(layout_of(model)?, weights)?;
     let (channels, classes) = counts_of(model, &tensors)?;
-    let params = model_params(model, channels, classes, &tensors, weights)?;
+    let params = model_params(model, channels, classes, &tensors, weights)?.into_owned();
     Ok(Checkpoint {
         header: Checkpoint::header(model, channels, classes),
         config: TrainConfig { model, ..TrainConfig::d2l() },

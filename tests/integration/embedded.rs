@@ -21,6 +21,7 @@ use resnet_core::interop::export_weights;
 use resnet_core::models::{ModelName, ResNet8};
 use resnet_core::train::{predictions, train, Checkpoint, Control, RunPlan, Saving, Session, TrainConfig};
 
+use crate::quantized::int8_logits;
 use crate::support::{hostile_int8_files, real_data};
 
 /// Images the C program classifies: the trainer's `--limit-test`.
@@ -90,6 +91,7 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
     let ckpt = trained_resnet8(dir.path());
     let weights = dir.path().join("model.bin");
     export_weights(&ckpt, &dir.path().join("resnet8.ckpt"), &weights).unwrap();
+    let weight_bytes = std::fs::read(&weights).unwrap();
     let labels: Vec<usize> = real_data().test.labels[..TESTED].iter().map(|&l| l as usize).collect();
 
     // 1. The C program over the no_std staticlib.
@@ -140,7 +142,7 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
         assert_eq!(out.status.code(), Some(1), "{reason}");
         assert_eq!(String::from_utf8_lossy(&out.stderr), format!("classify: {reason}\n"));
     };
-    let mut bytes = std::fs::read(&weights).unwrap();
+    let mut bytes = weight_bytes.clone();
     bytes[100] ^= 0xff;
     refused(&[], bytes, "weights: checkpoint is truncated or corrupt (checksum mismatch)");
 
@@ -148,19 +150,10 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
     let int8_file = dir.path().join("model.int8");
     let calibration: Vec<f32> =
         real_data().train.images[..500 * 784].iter().map(|&p| p as f32 / 255.0).collect();
-    let int8 = resnet_core::interop::export_int8(
-        &std::fs::read(&weights).unwrap(),
-        &calibration,
-        [500, 1, 28, 28],
-        &int8_file,
-    )
-    .unwrap();
+    let int8 =
+        resnet_core::interop::export_int8(&weight_bytes, &calibration, [500, 1, 28, 28], &int8_file).unwrap();
     let model = resnet_core::quant::Int8Model::parse(&int8).unwrap();
-    let mut arena = vec![0i8; model.header.arena_len];
-    let mut int8_host = vec![0.0f32; TESTED * 10];
-    for (image, logits) in images.chunks(784).zip(int8_host.chunks_mut(10)) {
-        model.logits(image, &mut arena, logits).unwrap();
-    }
+    let int8_host = int8_logits(&int8, &images, [TESTED, 1, 28, 28]);
     let said = run(Command::new(&program)
         .arg("--int8")
         .arg(&int8_file)
@@ -177,7 +170,7 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
     let int8_correct = predictions(&int8_host, 10).iter().zip(&labels).filter(|(p, l)| p == l).count();
     println!("C program, int8: accuracy {int8_correct}/{TESTED} (f32 {correct}/{TESTED})");
     // Hostile int8 files: the no_std reader's one-line reason, exit 1.
-    let mut hostile = hostile_int8_files(&int8, &std::fs::read(&weights).unwrap());
+    let mut hostile = hostile_int8_files(&int8, &weight_bytes);
     hostile.push((int8[..int8.len() / 2].to_vec(), "int8 model is truncated or corrupt (checksum mismatch)"));
     for (bytes, reason) in hostile {
         refused(&["--int8"], bytes, reason);
@@ -191,12 +184,9 @@ fn embedded_no_std_staticlib_and_cortex_m_firmware_classify_like_the_host() {
 
     // f32: the host's no_std logits, bit for bit.
     let (printed, f32_counts) = run_counted(&counter, &firmware.join("resnet8_f32"));
-    let expected = resnet_core::infer::logits(
-        &std::fs::read(&weights).unwrap(),
-        &images[..ON_DEVICE * 784],
-        [ON_DEVICE, 1, 28, 28],
-    )
-    .unwrap();
+    let expected =
+        resnet_core::infer::logits(&weight_bytes, &images[..ON_DEVICE * 784], [ON_DEVICE, 1, 28, 28])
+            .unwrap();
     assert_lines(&printed, &expected);
     // The host's no_std path equals dfdx's too.
     let worst = expected.iter().zip(&host).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);

@@ -12,7 +12,7 @@ use crate::inference::{images, random_model};
 use crate::support::hostile_int8_files;
 
 /// The int8 logits of `images` (N images of `shape`) by the file `int8`.
-fn int8_logits(int8: &[u8], images: &[f32], shape: [usize; 4]) -> Vec<f32> {
+pub(crate) fn int8_logits(int8: &[u8], images: &[f32], shape: [usize; 4]) -> Vec<f32> {
     let model = Int8Model::parse(int8).unwrap();
     let mut arena = vec![0i8; model.header.arena_len];
     let per_image = shape[1] * shape[2] * shape[3];
@@ -42,28 +42,26 @@ where
 
 #[test]
 fn every_catalog_model_quantizes_and_its_int8_logits_follow_the_f32_ones() {
-    // (name, model type, input channels, architecture, flavour, image side)
+    // (name, module and flavour, architecture (the type's name), input channels, image side)
     macro_rules! gap {
-        ($name:literal, $model:ty, $in:literal, $arch:ident, $flavor:ident, $side:literal) => {
-            (
-                $name,
-                quantization_gap::<$model, $in>(ModelName::new(Arch::$arch, Flavor::$flavor).unwrap(), $side),
-            )
-        };
+        ($name:literal, $module:ident $flavor:ident, $arch:ident, $in:literal, $side:literal) => {{
+            let model = ModelName::new(Arch::$arch, Flavor::$flavor).unwrap();
+            ($name, quantization_gap::<$module::$arch<$in, 10>, $in>(model, $side))
+        }};
     }
     let gaps = [
-        gap!("resnet8", d2l::ResNet8<1, 10>, 1, ResNet8, D2l, 28),
-        gap!("resnet18", d2l::ResNet18<1, 10>, 1, ResNet18, D2l, 32),
-        gap!("resnet34", d2l::ResNet34<3, 10>, 3, ResNet34, D2l, 32),
-        gap!("resnet50", d2l::ResNet50<1, 10>, 1, ResNet50, D2l, 32),
-        gap!("resnet101", d2l::ResNet101<1, 10>, 1, ResNet101, D2l, 32),
-        gap!("resnet152", d2l::ResNet152<1, 10>, 1, ResNet152, D2l, 32),
-        gap!("preact18", d2l::PreActResNet18<2, 10>, 2, PreActResNet18, D2l, 32),
-        gap!("preact50", d2l::PreActResNet50<1, 10>, 1, PreActResNet50, D2l, 32),
-        gap!("plain18", d2l::Plain18<1, 10>, 1, Plain18, D2l, 32),
-        gap!("plain34", d2l::Plain34<1, 10>, 1, Plain34, D2l, 32),
-        gap!("tv-resnet18", torchvision::ResNet18<3, 10>, 3, ResNet18, Torchvision, 32),
-        gap!("tv-resnet50", torchvision::ResNet50<1, 10>, 1, ResNet50, Torchvision, 32),
+        gap!("resnet8", d2l D2l, ResNet8, 1, 28),
+        gap!("resnet18", d2l D2l, ResNet18, 1, 32),
+        gap!("resnet34", d2l D2l, ResNet34, 3, 32),
+        gap!("resnet50", d2l D2l, ResNet50, 1, 32),
+        gap!("resnet101", d2l D2l, ResNet101, 1, 32),
+        gap!("resnet152", d2l D2l, ResNet152, 1, 32),
+        gap!("preact18", d2l D2l, PreActResNet18, 2, 32),
+        gap!("preact50", d2l D2l, PreActResNet50, 1, 32),
+        gap!("plain18", d2l D2l, Plain18, 1, 32),
+        gap!("plain34", d2l D2l, Plain34, 1, 32),
+        gap!("tv-resnet18", torchvision Torchvision, ResNet18, 3, 32),
+        gap!("tv-resnet50", torchvision Torchvision, ResNet50, 1, 32),
     ];
     println!("{gaps:?}");
     // Each tensor rounds to 1/255 of its range; over up to 150 layers the rounding adds up

@@ -33,7 +33,7 @@ pub(crate) use program::{conv_geometry, expect_channels, geometry};
 pub use program::{Activations, Op};
 #[cfg(feature = "std")]
 pub(crate) use weights::child;
-pub use weights::{Weights, SOURCE};
+pub use weights::Weights;
 
 use crate::models::with_model;
 use crate::summary::with_counts;
@@ -56,10 +56,11 @@ pub fn logits(weights: &[u8], images: &[f32], shape: [usize; 4]) -> Result<Vec<f
     }))
 }
 
-/// Checks that `weights` (a checkpoint's or weights-only file's bytes) holds exactly its
-/// model's tensors, each in the shape the header's input channels and classes give.
-pub fn check(weights: &[u8]) -> Result<(), Error> {
-    let file = Weights::parse(weights)?;
+/// Checks that `weights` (a checkpoint's or weights-only file's bytes, from `source`) holds
+/// exactly its model's tensors, each in the shape the header's input channels and classes
+/// give.
+pub fn check(weights: &[u8], source: &str) -> Result<(), Error> {
+    let file = Weights::parse_named(weights, source)?;
     let (model, channels, classes) = (file.header.model, file.header.in_channels, file.header.classes);
     with_model!(model, M => with_counts!(M, channels, classes, T => {
         Network::<T>::from_weights(file).map(|_| ())

@@ -18,6 +18,8 @@ pub const SOURCE: &str = "weights";
 pub struct Weights<'a> {
     /// The file's header (model, input channels, classes).
     pub header: Header,
+    /// How errors name the file.
+    source: &'a str,
     tensors: Vec<TensorView<'a>>,
     taken: Vec<bool>,
 }
@@ -26,21 +28,26 @@ impl<'a> Weights<'a> {
     /// Checks the file's framing and CRC and reads its tensor table; the elements stay in
     /// `bytes`. A checkpoint's configuration, position, momentum and history are skipped.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, Error> {
-        let (header, body) = frame(bytes, SOURCE)?;
+        Self::parse_named(bytes, SOURCE)
+    }
+
+    /// As [`Weights::parse`], its errors naming the file `source`.
+    pub fn parse_named(bytes: &'a [u8], source: &'a str) -> Result<Self, Error> {
+        let (header, body) = frame(bytes, source)?;
         let (tensors, rest) = match header.kind() {
             Some(Kind::Checkpoint) => {
                 let (_, params) = postcard::take_from_bytes::<(TrainConfig, Position)>(body)
-                    .map_err(|e| corrupt_in(SOURCE, format!("checkpoint body is corrupt ({e})")))?;
-                let (tensors, _) = tensor_views(params, SOURCE)?;
+                    .map_err(|e| corrupt_in(source, format!("checkpoint body is corrupt ({e})")))?;
+                let (tensors, _) = tensor_views(params, source)?;
                 (tensors, &[][..])
             }
-            _ => tensor_views(body, SOURCE)?,
+            _ => tensor_views(body, source)?,
         };
         if !rest.is_empty() {
-            return Err(corrupt_in(SOURCE, "checkpoint has trailing bytes"));
+            return Err(corrupt_in(source, "checkpoint has trailing bytes"));
         }
         let taken = vec![false; tensors.len()];
-        Ok(Weights { header, tensors, taken })
+        Ok(Weights { header, source, tensors, taken })
     }
 
     /// As [`Weights::parse`], for inputs of `channels` channels: an error unless the file's
@@ -58,14 +65,14 @@ impl<'a> Weights<'a> {
     pub fn take(&mut self, name: &str, shape: &[usize]) -> Result<Floats<'a>, Error> {
         let Some(i) = self.tensors.iter().position(|t| t.name == name) else {
             return Err(corrupt_in(
-                SOURCE,
+                self.source,
                 format!("tensor `{name}` of this model is missing (is the file from another model?)"),
             ));
         };
         let t = &self.tensors[i];
         if t.shape != shape {
             return Err(Error::TensorShape {
-                path: SOURCE.into(),
+                path: self.source.into(),
                 name: name.into(),
                 expected: shape.to_vec(),
                 found: t.shape.clone(),
@@ -83,7 +90,7 @@ impl<'a> Weights<'a> {
             return Ok(());
         }
         Err(corrupt_in(
-            SOURCE,
+            self.source,
             format!(
                 "tensors this model does not have: {} (is the file from another model?)",
                 extra.join(", ")
