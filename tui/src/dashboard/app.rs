@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::plot::RunCurves;
+use crate::plot::{GradientFlow, RunCurves};
 use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -12,7 +12,7 @@ use resnet_core::summary::{self, Dims, Node};
 use resnet_core::train::{Control, TrainEvent, CLASSES, IN_CHANNELS};
 
 use super::keys::{self, Action, KeyState};
-pub use super::phase::{Panel, Phase, PANELS};
+use super::phase::{Panel, Phase, PANELS};
 use super::setup_form::{FormKey, SetupForm};
 use crate::run::signals::Interrupt;
 use crate::run::view::RunView;
@@ -104,6 +104,8 @@ pub struct App {
     pub(super) run_dir: Option<PathBuf>,
     /// A finished run drawn beside the live one (`--compare`).
     pub(super) compare: Option<RunCurves>,
+    /// The run's gradient norms by depth, rebuilt on each block report (not on each frame).
+    pub(super) depth: GradientFlow,
 }
 
 impl App {
@@ -128,6 +130,7 @@ impl App {
             save_failure: None,
             run_dir: None,
             compare: None,
+            depth: GradientFlow::default(),
         };
         app.refresh_outline();
         app
@@ -293,6 +296,7 @@ impl App {
         self.panel = Panel::Training;
         self.log_scroll = 0;
         self.run = RunView { started_at: Some(self.now), ..RunView::default() };
+        self.depth = GradientFlow::default();
         if let Some(dir) = &run_dir {
             let files = format!("{}/: checkpoint, metrics, TensorBoard events", dir.display());
             self.log(Level::Info, format!("run directory {files}"));
@@ -304,6 +308,9 @@ impl App {
     /// A trainer event arrived (at [`App::now`]).
     pub fn on_train(&mut self, event: TrainEvent) {
         self.run.apply(&event, self.now);
+        if let TrainEvent::Blocks(_) = event {
+            self.depth = GradientFlow::from_reports(&self.run.blocks);
+        }
         match event {
             TrainEvent::Started {
                 config, start_epoch, start_batch, resumed_from, device, engine, ..

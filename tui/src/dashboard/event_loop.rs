@@ -12,8 +12,9 @@ use resnet_core::data::Search;
 use resnet_core::train::{spawn, Control, OnSaveError, Resume};
 
 use crate::cli::TrainArgs;
-use crate::dashboard::app::{App, Command, Level, Phase};
+use crate::dashboard::app::{App, Command, Level};
 use crate::dashboard::event::{spawn_input, AppEvent};
+use crate::dashboard::phase::Phase;
 use crate::dashboard::setup_form::SetupForm;
 use crate::dashboard::ui;
 use crate::failure::Failure;

@@ -1,6 +1,6 @@
 //! `train --headless`: d2l's plain lines on stdout and a progress bar or line on stderr.
 
 mod lines;
-pub mod progress;
+mod progress;
 
 pub use lines::run;

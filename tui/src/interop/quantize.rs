@@ -9,7 +9,7 @@ use resnet_core::data::{make_batch, FashionMnist, Resizer, Search};
 use resnet_core::infer;
 use resnet_core::interop::{export_int8, weights_file};
 use resnet_core::quant::Int8Model;
-use resnet_core::train::{predictions, Checkpoint, CLASSES};
+use resnet_core::train::{correct, Checkpoint, CLASSES};
 
 use crate::cli::ExportArgs;
 use crate::failure::Failure;
@@ -31,7 +31,7 @@ pub fn export(args: &ExportArgs, ckpt: &Checkpoint) -> Result<String, Failure> {
     let n = args.calibrate.min(data.train.len());
     let channels = ckpt.header.in_channels;
     let calibration = make_batch(&data.train, &(0..n).collect::<Vec<_>>(), &resizer);
-    let calibration = on_every_channel(calibration.images, channels, side * side);
+    let calibration = on_every_channel(&calibration.images, channels, side * side);
     let shape = [n, channels, side, side];
     let weights = weights_file(ckpt, &args.checkpoint).map_err(Failure::usage)?;
     let int8 = export_int8(&weights, &calibration, shape, &args.out)
@@ -52,16 +52,15 @@ pub fn export(args: &ExportArgs, ckpt: &Checkpoint) -> Result<String, Failure> {
         ));
     } else if tested > 0 {
         let test = make_batch(&data.test, &(0..tested).collect::<Vec<_>>(), &resizer);
-        let images = on_every_channel(test.images, channels, side * side);
-        let per_image = channels * side * side;
         let f32_model = infer::compile(&weights, [channels, side, side]).map_err(Failure::usage)?;
-        let mut f32_logits = Vec::with_capacity(tested * CLASSES);
-        for batch in images.chunks(BATCH * per_image) {
-            f32_logits.extend(f32_model.logits(batch, batch.len() / per_image).map_err(Failure::usage)?);
+        let (mut f32_logits, mut q_logits) = (Vec::with_capacity(tested * CLASSES), Vec::new());
+        // A batch at a time, so that only one batch is ever copied onto every channel.
+        for gray in test.images.chunks(BATCH * side * side) {
+            let images = on_every_channel(gray, channels, side * side);
+            f32_logits.extend(f32_model.logits(&images, gray.len() / (side * side)).map_err(Failure::usage)?);
+            q_logits.extend(int8_logits(&model, &images).map_err(Failure::usage)?);
         }
-        let int8_logits = int8_logits(&model, &images).map_err(Failure::usage)?;
-        let (f, q) =
-            (accuracy(&f32_logits, &test.labels, CLASSES), accuracy(&int8_logits, &test.labels, CLASSES));
+        let (f, q) = (accuracy(&f32_logits, &test.labels), accuracy(&q_logits, &test.labels));
         report.push_str(&format!(
             "\ntest accuracy on {tested} images: f32 {f:.4}, int8 {q:.4} ({:+.2} points)",
             (q - f) * 100.0
@@ -74,10 +73,7 @@ pub fn export(args: &ExportArgs, ckpt: &Checkpoint) -> Result<String, Failure> {
 ///
 /// # Shapes
 /// `images`: (N, 1, H, W) with H×W = `pixels`; returns (N, `channels`, H, W).
-fn on_every_channel(images: Vec<f32>, channels: usize, pixels: usize) -> Vec<f32> {
-    if channels == 1 {
-        return images;
-    }
+fn on_every_channel(images: &[f32], channels: usize, pixels: usize) -> Vec<f32> {
     images.chunks(pixels).flat_map(|image| std::iter::repeat_n(image, channels).flatten().copied()).collect()
 }
 
@@ -109,7 +105,6 @@ fn int8_logits(model: &Int8Model<'_>, images: &[f32]) -> Result<Vec<f32>, resnet
 }
 
 /// The share of `labels` the logits' largest class gets right.
-fn accuracy(logits: &[f32], labels: &[usize], classes: usize) -> f64 {
-    let right = predictions(logits, classes).iter().zip(labels).filter(|(p, l)| p == l).count();
-    right as f64 / labels.len().max(1) as f64
+fn accuracy(logits: &[f32], labels: &[usize]) -> f64 {
+    correct(logits, labels, CLASSES) as f64 / labels.len().max(1) as f64
 }

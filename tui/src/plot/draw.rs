@@ -14,7 +14,7 @@ use super::training::{self, Panel};
 const PANEL: (u32, u32) = (640, 480);
 
 /// The runs that have a gradient flow panel.
-fn flows(runs: &[RunCurves]) -> Vec<&RunCurves> {
+pub(super) fn flows(runs: &[RunCurves]) -> Vec<&RunCurves> {
     runs.iter().filter(|r| !r.gradients.is_empty()).collect()
 }
 

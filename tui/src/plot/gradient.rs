@@ -9,6 +9,7 @@ use plotters::prelude::{DrawingArea, DrawingBackend, IntoFont};
 use plotters::style::TextStyle;
 
 use super::chart::{self, Axis, Curve};
+use super::profile::GradientFlow;
 use super::series::RunCurves;
 use super::style::{self, Dash, FONT, LABEL_SIZE};
 use super::ticks::{self, Ticks};
@@ -27,14 +28,11 @@ pub struct Scale {
 impl Scale {
     /// The scale that shows every drawn report of `runs`.
     pub fn of(runs: &[&RunCurves]) -> Scale {
-        let profiles = || runs.iter().flat_map(|r| &r.gradients.profiles);
-        let logs = profiles().flat_map(|p| &p.grad_norm).map(|p| p.1.log10());
-        let (low, high) = logs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        let (low, high) = if low <= high { (low.floor() as i32, high.ceil() as i32) } else { (0, 1) };
-        let mut epochs: Vec<f64> = profiles().map(|p| p.epoch).collect();
+        let decades = GradientFlow::decades(runs.iter().map(|r| &r.gradients)).unwrap_or((0, 1));
+        let mut epochs: Vec<f64> = runs.iter().flat_map(|r| &r.gradients.profiles).map(|p| p.epoch).collect();
         epochs.sort_by(f64::total_cmp);
         epochs.dedup();
-        Scale { decades: (low, high.max(low + 1)), epochs }
+        Scale { decades, epochs }
     }
 
     /// Where in the palette a report at `epoch` lies, from 0 (the earliest report of any
@@ -61,7 +59,7 @@ pub fn panel<DB: DrawingBackend>(
         .profiles
         .iter()
         .map(|p| Curve {
-            points: p.grad_norm.iter().map(|&(block, norm)| (block, norm.log10())).collect(),
+            points: p.log_points(),
             dash: Dash::Solid,
             colour: style::sequential(scale.progress(p.epoch)),
             marked: true,

@@ -38,8 +38,7 @@ pub fn run(args: &PlotArgs) -> Result<String, Failure> {
     let size = (args.width.unwrap_or(size.0), args.height.unwrap_or(size.1));
     let bytes = format.render(&runs, size).map_err(Failure::Training)?;
     write_atomic(&args.out, &bytes).map_err(Failure::usage)?;
-    let drawn = runs.iter().filter(|r| !r.gradients.is_empty());
-    let blocks = drawn.map(|r| r.gradients.blocks.len()).max().unwrap_or(0);
+    let blocks = draw::flows(&runs).iter().map(|r| r.gradients.blocks.len()).max().unwrap_or(0);
     Ok(format!(
         "wrote {} ({}x{}: {} run{}{})",
         args.out.display(),

@@ -59,6 +59,22 @@ impl GradientFlow {
     pub fn is_empty(&self) -> bool {
         self.profiles.is_empty()
     }
+
+    /// The lowest and highest decade (exponents of 10) that show every norm of `flows`, at
+    /// least one apart; `None` without norms.
+    pub fn decades<'f>(flows: impl IntoIterator<Item = &'f GradientFlow>) -> Option<(i32, i32)> {
+        let logs = flows.into_iter().flat_map(|f| &f.profiles).flat_map(DepthProfile::log_points);
+        let (low, high) =
+            logs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| (lo.min(v), hi.max(v)));
+        (low <= high).then(|| (low.floor() as i32, (high.ceil() as i32).max(low.floor() as i32 + 1)))
+    }
+}
+
+impl DepthProfile {
+    /// (block index, log10 of its gradient norm), as the log axes draw them.
+    pub fn log_points(&self) -> Vec<(f64, f64)> {
+        self.grad_norm.iter().map(|&(block, norm)| (block, norm.log10())).collect()
+    }
 }
 
 /// The reports drawn, with their legend names: the first (`step N`), and the last of each

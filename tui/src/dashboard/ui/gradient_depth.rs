@@ -3,15 +3,13 @@
 //! for the last report of each epoch, so that a gradient vanishing with depth is seen at a
 //! glance. Drawn beside the Model panel's table where the terminal is wide enough.
 
+use crate::plot::GradientFlow;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Style, Stylize};
 use ratatui::symbols::Marker;
 use ratatui::text::Span;
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, LegendPosition, Widget};
-use resnet_core::train::BlockReport;
-
-use crate::plot::GradientFlow;
 
 /// Colours of the lines, oldest first (the figure's reports: at most eight).
 const COLORS: [Color; 8] = [
@@ -25,21 +23,16 @@ const COLORS: [Color; 8] = [
     Color::Magenta,
 ];
 
-/// The chart of `reports` (a run's block reports, oldest first).
-pub struct GradientDepth<'a>(pub &'a [BlockReport]);
+/// The chart of a run's gradient flow.
+pub struct GradientDepth<'a>(pub &'a GradientFlow);
 
 impl Widget for GradientDepth<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let flow = GradientFlow::from_reports(self.0);
-        let lines: Vec<(String, Vec<(f64, f64)>)> = flow
-            .profiles
-            .iter()
-            .map(|p| (p.when.clone(), p.grad_norm.iter().map(|&(x, norm)| (x, norm.log10())).collect()))
-            .collect();
-        let ys = lines.iter().flat_map(|(_, p)| p.iter().map(|&(_, y)| y));
-        let (low, high) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), y| (l.min(y), h.max(y)));
-        let (low, high) =
-            if low.is_finite() { (low.floor(), high.ceil().max(low.floor() + 1.0)) } else { (-1.0, 1.0) };
+        let flow = self.0;
+        let lines: Vec<(String, Vec<(f64, f64)>)> =
+            flow.profiles.iter().map(|p| (p.when.clone(), p.log_points())).collect();
+        let (low, high) = GradientFlow::decades([flow]).unwrap_or((-1, 1));
+        let (low, high) = (f64::from(low), f64::from(high));
         let names = &flow.blocks;
         let last = names.len().saturating_sub(1);
         let x_labels = [names.first(), names.get(last / 2), names.get(last)]

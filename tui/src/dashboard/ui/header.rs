@@ -6,7 +6,8 @@ use ratatui::style::{Modifier, Style, Stylize};
 use ratatui::text::Line;
 use ratatui::widgets::{Tabs, Widget};
 
-use crate::dashboard::app::{App, PANELS};
+use crate::dashboard::app::App;
+use crate::dashboard::phase::PANELS;
 
 /// Title and tabs.
 pub struct Header<'a>(pub &'a App);

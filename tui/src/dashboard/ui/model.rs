@@ -29,7 +29,7 @@ impl Widget for ModelPanel<'_> {
         let area = if area.width >= DEPTH_CHART_FROM && !app.run.blocks.is_empty() {
             let [table, chart] =
                 Layout::horizontal([Constraint::Min(0), Constraint::Length(DEPTH_CHART_WIDTH)]).areas(area);
-            GradientDepth(&app.run.blocks).render(chart, buf);
+            GradientDepth(&app.depth).render(chart, buf);
             table
         } else {
             area

@@ -6,8 +6,9 @@ use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::dashboard::app::{App, Level, Phase};
+use crate::dashboard::app::{App, Level};
 use crate::dashboard::keys;
+use crate::dashboard::phase::Phase;
 
 /// One line at the bottom.
 pub struct StatusBar<'a>(pub &'a App);

@@ -12,7 +12,8 @@ use resnet_core::train::{
 };
 
 use crate::cli::{Cli, Command};
-use crate::dashboard::app::{App, Panel};
+use crate::dashboard::app::App;
+use crate::dashboard::phase::Panel;
 use crate::dashboard::setup_form::SetupForm;
 use crate::plot::RunCurves;
 

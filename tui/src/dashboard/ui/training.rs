@@ -12,8 +12,9 @@ use ratatui::widgets::{
 };
 
 use super::gradient_flow::{cell, row_keys, GradNorms};
-use crate::dashboard::app::{App, Level, Phase};
+use crate::dashboard::app::{App, Level};
 use crate::dashboard::charts::{downsample, smooth, y_bounds};
+use crate::dashboard::phase::Phase;
 use crate::run::eta::clock;
 use crate::run::memory::human;
 use crate::thousands::thousands;
