@@ -273,14 +273,8 @@ impl Step {
                 let flat = (h * w > 1).then(|| transpose(&x.data, [n, h * w, c]));
                 let rows: &[f32] = flat.as_deref().unwrap_or(&x.data);
                 let mut y = Scratch::take(n * outputs);
-                sgemm(
-                    [n, inputs, outputs],
-                    MatRef::rows(rows, inputs),
-                    MatRef::transposed(weight, inputs),
-                    &mut y,
-                    false,
-                    true,
-                );
+                let (a, b) = (MatRef::rows(rows, inputs), MatRef::transposed(weight, inputs));
+                sgemm([n, inputs, outputs], a, b, &mut y, false);
                 for row in y.chunks_exact_mut(outputs.max(1)) {
                     row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
                 }
@@ -355,14 +349,8 @@ impl Conv {
                 None => images,
             };
             let out = &mut y[first * plane_out * o..][..positions * o];
-            sgemm(
-                [positions, live, o],
-                MatRef::rows(patches, live),
-                MatRef::transposed(weight, live),
-                out,
-                false,
-                true,
-            );
+            let (a, b) = (MatRef::rows(patches, live), MatRef::transposed(weight, live));
+            sgemm([positions, live, o], a, b, out, false);
             shift(out, &self.shift, self.relu);
         }
         Activations { data: y, dims: [n, g.out_height, g.out_width, o] }

@@ -120,14 +120,8 @@ fn forward_lowered(x_last: &[f32], lo: &Lowering, bias: Option<&[f32]>, y: &mut 
         let rows = lo.im2col(x_last, (first, count), &mut rows, Phase::ConvForwardIm2col);
         let product = &mut product[..positions * o];
         timed(Phase::ConvForwardGemm, || {
-            sgemm(
-                [positions, ckk, o],
-                MatRef::rows(rows, ckk),
-                MatRef::transposed(&lo.weight, ckk),
-                product,
-                false,
-                true,
-            )
+            let (a, b) = (MatRef::rows(rows, ckk), MatRef::transposed(&lo.weight, ckk));
+            sgemm([positions, ckk, o], a, b, product, false)
         });
         // product is (count, OH·OW, O); y wants (count, O, OH·OW).
         let y_group = &mut y[first * img_out..][..count * img_out];
@@ -193,14 +187,8 @@ fn backward_lowered(
             })
         });
         timed(Phase::ConvBackwardWeight, || {
-            sgemm(
-                [o, positions, ckk],
-                MatRef::rows(gy_t, positions),
-                MatRef::rows(rows, ckk),
-                &mut gw_taps,
-                true,
-                true,
-            );
+            let (a, b) = (MatRef::rows(gy_t, positions), MatRef::rows(rows, ckk));
+            sgemm([o, positions, ckk], a, b, &mut gw_taps, true);
             if let Some(gb) = gb.as_deref_mut() {
                 gb.par_iter_mut().zip(gy_t.par_chunks(positions)).for_each(|(b, row)| {
                     *b += row.iter().map(|&v| v as f64).sum::<f64>() as f32;
@@ -208,14 +196,8 @@ fn backward_lowered(
             }
         });
         timed(Phase::ConvBackwardInput, || {
-            sgemm(
-                [positions, o, ckk],
-                MatRef::transposed(gy_t, positions),
-                MatRef::rows(&lo.weight, ckk),
-                rows,
-                false,
-                true,
-            )
+            let (a, b) = (MatRef::transposed(gy_t, positions), MatRef::rows(&lo.weight, ckk));
+            sgemm([positions, o, ckk], a, b, rows, false)
         });
         timed(Phase::ConvBackwardCol2im, || {
             let gx_last = &mut gx_last[..count * img_in];

@@ -33,21 +33,14 @@ impl<'a> MatRef<'a> {
 }
 
 /// `c = a · b` (or `c += a · b` when `accumulate`), with `a`: m × k, `b`: k × n and `c` a
-/// row-major m × n matrix. `parallel` splits the work over rayon's threads: a tall product
-/// (many rows of `c`, a convolution's forward pass) by blocks of rows, a long one (a large
-/// inner dimension, a convolution's weight gradient) by slices of `k` summed at the end, each
-/// part single-threaded; the `gemm` crate's own threading scales worse on both shapes.
+/// row-major m × n matrix, over rayon's threads: a tall product (many rows of `c`, a
+/// convolution's forward pass) by blocks of rows, a long one (a large inner dimension, a
+/// convolution's weight gradient) by slices of `k` summed at the end, each part
+/// single-threaded; the `gemm` crate's own threading scales worse on both shapes.
 ///
 /// # Panics
 /// If a view is too short for its shape: a bug in the caller, never a property of user input.
-pub(crate) fn sgemm(
-    [m, k, n]: [usize; 3],
-    a: MatRef<'_>,
-    b: MatRef<'_>,
-    c: &mut [f32],
-    accumulate: bool,
-    parallel: bool,
-) {
+pub(crate) fn sgemm([m, k, n]: [usize; 3], a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], accumulate: bool) {
     assert!(
         a.covers(m, k) && b.covers(k, n) && c.len() >= m * n,
         "sgemm views too short for m={m} k={k} n={n}: a {}, b {}, c {}",
@@ -64,117 +57,103 @@ pub(crate) fn sgemm(
         }
         return;
     }
-    let threads = if parallel { rayon::current_num_threads() } else { 1 };
+    let product = Product { m, k, n, a, b };
+    let threads = rayon::current_num_threads();
     let c = &mut c[..m * n];
     if threads > 1 && m >= SPLIT_MIN * threads && m >= n {
-        by_rows([m, k, n], a, b, c, accumulate, 2 * threads);
+        product.by_rows(c, accumulate, 2 * threads);
     } else if threads > 1 && k >= SPLIT_MIN * threads && k >= 2 * m.max(n) {
-        by_inner([m, k, n], a, b, c, accumulate, threads);
+        product.by_inner(c, accumulate, threads);
     } else {
         let parallelism =
             if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
-        kernel([m, k, n], a, b, c, accumulate, parallelism);
+        product.kernel(c, accumulate, parallelism);
     }
 }
 
 /// The least rows (or inner length) a part of a split product gets.
 const SPLIT_MIN: usize = 256;
 
-/// Rows `first..first + rows` of a matrix view.
-fn row_block<'a>(v: MatRef<'a>, first: usize) -> MatRef<'a> {
-    MatRef { data: &v.data[first * v.row_stride..], ..v }
+/// `a · b` on views that [`sgemm`] has checked: `a`: m × k, `b`: k × n.
+#[derive(Clone, Copy)]
+struct Product<'a> {
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'a>,
+    b: MatRef<'a>,
 }
 
-/// Columns `first..` of a matrix view.
-fn col_block<'a>(v: MatRef<'a>, first: usize) -> MatRef<'a> {
-    MatRef { data: &v.data[first * v.col_stride..], ..v }
-}
+impl Product<'_> {
+    /// The product of `a`'s rows `first..first + m` (clipped to `a`) with `b`.
+    fn rows(self, first: usize, m: usize) -> Self {
+        let a = MatRef { data: &self.a.data[first * self.a.row_stride..], ..self.a };
+        Self { m: m.min(self.m - first), a, ..self }
+    }
 
-/// [`sgemm`] split into `parts` blocks of rows of `a` and `c`, in parallel.
-fn by_rows(
-    [m, k, n]: [usize; 3],
-    a: MatRef<'_>,
-    b: MatRef<'_>,
-    c: &mut [f32],
-    accumulate: bool,
-    parts: usize,
-) {
-    let rows = m.div_ceil(parts);
-    c.par_chunks_mut(rows * n).enumerate().for_each(|(i, c)| {
-        let a = row_block(a, i * rows);
-        kernel([c.len() / n, k, n], a, b, c, accumulate, gemm::Parallelism::None);
-    });
-}
+    /// The part of the product over inner indices `first..first + k` (clipped to `k`).
+    fn inner(self, first: usize, k: usize) -> Self {
+        let a = MatRef { data: &self.a.data[first * self.a.col_stride..], ..self.a };
+        let b = MatRef { data: &self.b.data[first * self.b.row_stride..], ..self.b };
+        Self { k: k.min(self.k.saturating_sub(first)), a, b, ..self }
+    }
 
-/// [`sgemm`] split into `parts` slices of the inner dimension, in parallel: the first slice
-/// writes `c`, the others their own buffers, added to `c` at the end.
-fn by_inner(
-    [m, k, n]: [usize; 3],
-    a: MatRef<'_>,
-    b: MatRef<'_>,
-    c: &mut [f32],
-    accumulate: bool,
-    parts: usize,
-) {
-    let len = k.div_ceil(parts);
-    let slice = |i: usize| (i * len, len.min(k.saturating_sub(i * len)));
-    let mut partial: Vec<Scratch> = (1..parts).map(|_| Scratch::take(m * n)).collect();
-    rayon::join(
-        || kernel([m, slice(0).1, n], a, b, c, accumulate, gemm::Parallelism::None),
-        || {
-            partial.par_iter_mut().enumerate().for_each(|(i, p)| {
-                let (first, len) = slice(i + 1);
-                kernel(
-                    [m, len, n],
-                    col_block(a, first),
-                    row_block(b, first),
-                    p,
-                    false,
-                    gemm::Parallelism::None,
-                );
-            })
-        },
-    );
-    let terms: Vec<&[f32]> = partial.iter().map(|p| &p[..]).collect();
-    super::accumulate(c, &terms);
-}
+    /// Split into `parts` blocks of rows of `a` and `c`, in parallel.
+    fn by_rows(self, c: &mut [f32], accumulate: bool, parts: usize) {
+        let rows = self.m.div_ceil(parts);
+        c.par_chunks_mut(rows * self.n).enumerate().for_each(|(i, c)| {
+            self.rows(i * rows, rows).kernel(c, accumulate, gemm::Parallelism::None);
+        });
+    }
 
-/// The `gemm` crate's kernel on views that [`sgemm`] has checked.
-fn kernel(
-    [m, k, n]: [usize; 3],
-    a: MatRef<'_>,
-    b: MatRef<'_>,
-    c: &mut [f32],
-    accumulate: bool,
-    parallelism: gemm::Parallelism,
-) {
-    debug_assert!(a.covers(m, k) && b.covers(k, n) && c.len() >= m * n);
-    // SAFETY: `sgemm` checked that every element the kernel touches (rows < m, inner < k,
-    // cols < n at the given strides) lies inside its slice, and each split part is a block
-    // of those views with the same strides; `c` is an exclusive borrow, so the output
-    // aliases neither input.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            a.data.as_ptr(),
-            a.col_stride as isize,
-            a.row_stride as isize,
-            b.data.as_ptr(),
-            b.col_stride as isize,
-            b.row_stride as isize,
-            if accumulate { 1.0 } else { 0.0 },
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
+    /// Split into `parts` slices of the inner dimension, in parallel: the first slice
+    /// writes `c`, the others their own buffers, added to `c` at the end.
+    fn by_inner(self, c: &mut [f32], accumulate: bool, parts: usize) {
+        let len = self.k.div_ceil(parts);
+        let mut partial: Vec<Scratch> = (1..parts).map(|_| Scratch::take(self.m * self.n)).collect();
+        rayon::join(
+            || self.inner(0, len).kernel(c, accumulate, gemm::Parallelism::None),
+            || {
+                partial.par_iter_mut().enumerate().for_each(|(i, p)| {
+                    self.inner((i + 1) * len, len).kernel(p, false, gemm::Parallelism::None);
+                })
+            },
         );
+        let terms: Vec<&[f32]> = partial.iter().map(|p| &p[..]).collect();
+        super::accumulate(c, &terms);
+    }
+
+    /// The `gemm` crate's kernel into `c`.
+    fn kernel(self, c: &mut [f32], accumulate: bool, parallelism: gemm::Parallelism) {
+        let Self { m, k, n, a, b } = self;
+        debug_assert!(a.covers(m, k) && b.covers(k, n) && c.len() >= m * n);
+        // SAFETY: `sgemm` checked that every element the kernel touches (rows < m, inner < k,
+        // cols < n at the given strides) lies inside its slice, and each split part is a block
+        // of those views with the same strides; `c` is an exclusive borrow, so the output
+        // aliases neither input.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                c.as_mut_ptr(),
+                1,
+                n as isize,
+                accumulate,
+                a.data.as_ptr(),
+                a.col_stride as isize,
+                a.row_stride as isize,
+                b.data.as_ptr(),
+                b.col_stride as isize,
+                b.row_stride as isize,
+                if accumulate { 1.0 } else { 0.0 },
+                1.0,
+                false,
+                false,
+                false,
+                parallelism,
+            );
+        }
     }
 }
 
@@ -188,13 +167,13 @@ mod tests {
         let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let b = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
         let mut c = [9.0; 4];
-        sgemm([2, 3, 2], MatRef::rows(&a, 3), MatRef::rows(&b, 2), &mut c, false, false);
+        sgemm([2, 3, 2], MatRef::rows(&a, 3), MatRef::rows(&b, 2), &mut c, false);
         assert_eq!(c, [4.0, 5.0, 10.0, 11.0]);
-        sgemm([2, 3, 2], MatRef::rows(&a, 3), MatRef::rows(&b, 2), &mut c, true, true);
+        sgemm([2, 3, 2], MatRef::rows(&a, 3), MatRef::rows(&b, 2), &mut c, true);
         assert_eq!(c, [8.0, 10.0, 20.0, 22.0]);
         // aᵀ · a: 3 × 3
         let mut d = [0.0; 9];
-        sgemm([3, 2, 3], MatRef::transposed(&a, 3), MatRef::rows(&a, 3), &mut d, false, false);
+        sgemm([3, 2, 3], MatRef::transposed(&a, 3), MatRef::rows(&a, 3), &mut d, false);
         assert_eq!(d, [17.0, 22.0, 27.0, 22.0, 29.0, 36.0, 27.0, 36.0, 45.0]);
     }
 
@@ -221,13 +200,11 @@ mod tests {
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729) % 11) as f32 * 0.5 - 2.5).collect();
             let want = naive(dims, &a, &b);
             let mut c = alloc::vec![f32::NAN; m * n];
-            pool.install(|| sgemm(dims, MatRef::rows(&a, k), MatRef::rows(&b, n), &mut c, false, true));
+            pool.install(|| sgemm(dims, MatRef::rows(&a, k), MatRef::rows(&b, n), &mut c, false));
             assert_eq!(c, want, "{dims:?}");
             // accumulating, with `a` given transposed
             let a_t: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
-            pool.install(|| {
-                sgemm(dims, MatRef::transposed(&a_t, m), MatRef::rows(&b, n), &mut c, true, true)
-            });
+            pool.install(|| sgemm(dims, MatRef::transposed(&a_t, m), MatRef::rows(&b, n), &mut c, true));
             assert_eq!(c, want.iter().map(|v| 2.0 * v).collect::<Vec<_>>(), "{dims:?} accumulated");
         }
     }

@@ -54,20 +54,7 @@ impl Taps {
 /// # Shapes
 /// `src` and `dst`: `count` images of C × H·W values.
 pub(crate) fn to_channels_last(src: &[f32], g: &Geometry2d, count: usize, dst: &mut [f32]) {
-    let (c, plane) = (g.in_channels, g.in_plane());
-    if c == 0 || plane == 0 {
-        return;
-    }
-    let image = c * plane;
-    dst[..count * image].par_chunks_mut(image).zip(src[..count * image].par_chunks(image)).for_each(
-        |(d, s)| {
-            for (p, row) in d.chunks_exact_mut(c).enumerate() {
-                for (ch, v) in row.iter_mut().enumerate() {
-                    *v = s[ch * plane + p];
-                }
-            }
-        },
-    );
+    transpose_images(src, [g.in_channels, g.in_plane()], count, dst, |d, s| *d = s);
 }
 
 /// `dst += src` with `src` channels-last and `dst` channels-first: (N, H·W, C) added onto
@@ -76,16 +63,29 @@ pub(crate) fn to_channels_last(src: &[f32], g: &Geometry2d, count: usize, dst: &
 /// # Shapes
 /// `src` and `dst`: `count` images of C × H·W values.
 pub(crate) fn add_channels_first(src: &[f32], g: &Geometry2d, count: usize, dst: &mut [f32]) {
-    let (c, plane) = (g.in_channels, g.in_plane());
-    if c == 0 || plane == 0 {
+    transpose_images(src, [g.in_plane(), g.in_channels], count, dst, |d, s| *d += s);
+}
+
+/// `store(dst[q][p], src[p][q])` for each of `count` images, images in parallel.
+///
+/// # Shapes
+/// `src`: `count` images of (A, B) = `[a, b]`; `dst`: `count` images of (B, A).
+fn transpose_images(
+    src: &[f32],
+    [a, b]: [usize; 2],
+    count: usize,
+    dst: &mut [f32],
+    store: impl Fn(&mut f32, f32) + Sync,
+) {
+    if a == 0 || b == 0 {
         return;
     }
-    let image = c * plane;
+    let image = a * b;
     dst[..count * image].par_chunks_mut(image).zip(src[..count * image].par_chunks(image)).for_each(
         |(d, s)| {
-            for (ch, out) in d.chunks_exact_mut(plane).enumerate() {
-                for (p, v) in out.iter_mut().enumerate() {
-                    *v += s[p * c + ch];
+            for (q, row) in d.chunks_exact_mut(a).enumerate() {
+                for (p, v) in row.iter_mut().enumerate() {
+                    store(v, s[p * b + q]);
                 }
             }
         },

@@ -4,6 +4,8 @@
 
 pub mod batch_norm;
 pub mod conv2d;
+#[cfg(test)]
+pub(crate) mod conv_reference;
 pub(crate) mod direct;
 pub(crate) mod gemm;
 pub(crate) mod im2col;

@@ -124,14 +124,9 @@ pub(crate) fn forward(x: &[f32], f: &Filters, g: &Geometry2d, y: &mut [f32]) {
         transform_input(&x[first * img_in..][..count * img_in], g, c, v);
         let m = &mut m[..16 * tiles * o];
         for xi in 0..16 {
-            sgemm(
-                [tiles, c, o],
-                MatRef { data: &v[xi * c..], row_stride: 16 * c, col_stride: 1 },
-                MatRef::rows(&f.u[xi * c * o..][..c * o], o),
-                &mut m[xi * tiles * o..][..tiles * o],
-                false,
-                true,
-            );
+            let a = MatRef { data: &v[xi * c..], row_stride: 16 * c, col_stride: 1 };
+            let b = MatRef::rows(&f.u[xi * c * o..][..c * o], o);
+            sgemm([tiles, c, o], a, b, &mut m[xi * tiles * o..][..tiles * o], false);
         }
         transform_output(m, g, o, tiles, &mut y[first * img_out..][..count * img_out]);
     }

@@ -72,14 +72,8 @@ pub(crate) fn forward(
         let p = patches(x, g, taps, (first, count), &mut rows, Phase::ConvForwardIm2col);
         let out = &mut y[first * plane_out * o..][..positions * o];
         timed(Phase::ConvForwardGemm, || {
-            sgemm(
-                [positions, live, o],
-                MatRef::rows(p, live),
-                MatRef::transposed(w_taps, live),
-                out,
-                false,
-                true,
-            )
+            let (a, b) = (MatRef::rows(p, live), MatRef::transposed(w_taps, live));
+            sgemm([positions, live, o], a, b, out, false)
         });
         if let Some(b) = bias {
             timed(Phase::ConvForwardScatter, || {
@@ -135,14 +129,8 @@ pub(crate) fn weight_gradient(
         let gy = &gy[first * plane_out * o..][..positions * o];
         let p = patches(x, g, taps, (first, count), &mut rows, Phase::ConvBackwardIm2col);
         timed(Phase::ConvBackwardWeight, || {
-            sgemm(
-                [o, positions, live],
-                MatRef::transposed(gy, o),
-                MatRef::rows(p, live),
-                gw_taps,
-                first > 0,
-                true,
-            )
+            let (a, b) = (MatRef::transposed(gy, o), MatRef::rows(p, live));
+            sgemm([o, positions, live], a, b, gw_taps, first > 0)
         });
     }
     if let Some(gb) = gbias {
@@ -172,14 +160,8 @@ pub(crate) fn input_gradient(
         let gx = &mut gx[first * img_in..][..count * img_in];
         let input_gemm = |out: &mut [f32], accumulate: bool| {
             timed(Phase::ConvBackwardInput, || {
-                sgemm(
-                    [positions, o, live],
-                    MatRef::rows(gy, o),
-                    MatRef::rows(w_taps, live),
-                    out,
-                    accumulate,
-                    true,
-                )
+                let (a, b) = (MatRef::rows(gy, o), MatRef::rows(w_taps, live));
+                sgemm([positions, o, live], a, b, out, accumulate)
             })
         };
         match rows.as_deref_mut() {
@@ -203,47 +185,36 @@ pub(crate) fn input_gradient(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::cpu::conv2d as nchw;
+    use crate::ops::cpu::conv_reference::ConvCase;
     use crate::ops::cpu::im2col::{add_taps_to_weights, weights_to_taps};
-    use crate::ops::test_support::{assert_close, swap_axes, uniform};
+    use crate::ops::test_support::{assert_close, swap_axes};
 
     /// Forward and backward, channels-last, against the NCHW kernels of the tape.
     #[test]
     fn channels_last_convolution_equals_the_tapes() {
-        for (window, (c, o, h)) in [
-            ([1, 1, 0], (6, 5, 4)),
-            ([3, 1, 1], (3, 4, 5)),
-            ([7, 2, 3], (1, 4, 9)),
-            ([1, 2, 0], (4, 3, 6)),
-            ([3, 2, 1], (2, 3, 1)),
-            ([1, 1, 0], (64, 600, 20)),
-            ([1, 1, 0], (512, 700, 2)),
+        for (c, o, h, window) in [
+            (6, 5, 4, [1, 1, 0]),
+            (3, 4, 5, [3, 1, 1]),
+            (1, 4, 9, [7, 2, 3]),
+            (4, 3, 6, [1, 2, 0]),
+            (2, 3, 1, [3, 2, 1]),
+            (64, 600, 20, [1, 1, 0]),
+            (512, 700, 2, [1, 1, 0]),
         ] {
             let n = 3;
             let g = Geometry2d::new([n, c, h, h + 1], o, window);
             let taps = Taps::new(&g);
-            let (x, w, b, gy) = (
-                uniform(g.input_len(), 1),
-                uniform(g.weight_len(), 2),
-                uniform(o, 3),
-                uniform(g.output_len(), 4),
-            );
+            let ConvCase { x, w, b, y: want, gx, gw, gb, x_last, gy_last, .. } = ConvCase::new(&g);
             let (plane, plane_out) = (g.in_plane(), g.out_plane());
-            let mut want = vec![0.0; g.output_len()];
-            nchw::forward(&x, &w, Some(&b), &g, &mut want);
-            let x_last = swap_axes(&x, [n, c, plane]);
             let w_taps = weights_to_taps(&w, &g, &taps);
             let mut y = vec![f32::NAN; g.output_len()];
             forward(&x_last, &w_taps, Some(&b), &g, &taps, &mut y);
             assert_close(&swap_axes(&y, [n, plane_out, o]), &want, 1e-4, "y");
 
-            let (mut gx, mut gw, mut gb) = (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; o]);
-            nchw::backward(&x, &w, &g, &gy, &mut gx, &mut gw, Some(&mut gb));
             for accumulate in [false, true] {
                 let mut our_gx = vec![if accumulate { 1.0 } else { f32::NAN }; x.len()];
                 let (mut gw_taps, mut our_gb) = (vec![0.0; o * taps.len()], vec![f32::NAN; o]);
                 let mut our_gw = vec![f32::NAN; w.len()];
-                let gy_last = swap_axes(&gy, [n, o, plane_out]);
                 backward(
                     &x_last,
                     &w_taps,

@@ -58,7 +58,7 @@ pub(crate) fn flatten(src: &[f32], plane: usize, c: usize, dst: &mut [f32], forw
 pub(crate) fn linear(x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32]) {
     let (o, n) = (bias.len(), y.len() / bias.len().max(1));
     let i = x.len() / n.max(1);
-    sgemm([n, i, o], MatRef::rows(x, i), MatRef::transposed(weight, i), y, false, true);
+    sgemm([n, i, o], MatRef::rows(x, i), MatRef::transposed(weight, i), y, false);
     for row in y.chunks_exact_mut(o.max(1)) {
         row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
     }
@@ -80,10 +80,10 @@ pub(crate) fn linear_backward(
     let o = gbias.len();
     let n = gy.len() / o.max(1);
     let i = x.len() / n.max(1);
-    sgemm([o, n, i], MatRef::transposed(gy, o), MatRef::rows(x, i), gweight, false, true);
+    sgemm([o, n, i], MatRef::transposed(gy, o), MatRef::rows(x, i), gweight, false);
     bias_gradient(gy, gbias);
     if let Some((gx, accumulate)) = gx {
-        sgemm([n, o, i], MatRef::rows(gy, o), MatRef::rows(weight, i), gx, accumulate, true);
+        sgemm([n, o, i], MatRef::rows(gy, o), MatRef::rows(weight, i), gx, accumulate);
     }
 }
 

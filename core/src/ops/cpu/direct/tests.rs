@@ -4,8 +4,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
-use crate::ops::cpu::conv2d as nchw;
-use crate::ops::test_support::{assert_close, swap_axes, uniform};
+use crate::ops::cpu::conv_reference::ConvCase;
+use crate::ops::test_support::{assert_close, swap_axes};
 
 /// Forward (written, with bias, and added), the weight gradient and the stride-1 input
 /// gradient against the tape's kernels, over strides, paddings, images smaller than the
@@ -31,17 +31,9 @@ fn direct_convolution_equals_im2row_and_gemm() {
     for (n, (window, (c, o, h))) in cases.into_iter().flat_map(|case| [3, 13].map(|n| (n, case))) {
         let g = Geometry2d::new([n, c, h, h + 1], o, window);
         assert!(applies(&g));
-        let (x, w, b, gy) = (
-            uniform(g.input_len(), 1),
-            uniform(g.weight_len(), 2),
-            uniform(o, 3),
-            uniform(g.output_len(), 4),
-        );
+        let ConvCase { w, b, gx: want_gx, gw: want_gw, y: want, x_last, gy_last, .. } = ConvCase::new(&g);
         let (plane, plane_out) = (g.in_plane(), g.out_plane());
-        let mut want = vec![0.0; g.output_len()];
-        nchw::forward(&x, &w, Some(&b), &g, &mut want);
         let want = swap_axes(&want, [n, o, plane_out]);
-        let x_last = swap_axes(&x, [n, c, plane]);
         let mut wk = Vec::new();
         weights_for_forward(&w, &g, &mut wk);
         let mut y = vec![f32::NAN; g.output_len()];
@@ -53,9 +45,6 @@ fn direct_convolution_equals_im2row_and_gemm() {
             want.iter().zip(&b.repeat(g.batch * plane_out)).map(|(v, b)| 2.0 * v - b).collect();
         assert_close(&twice, &doubled, 1e-4, "y added");
 
-        let (mut want_gx, mut want_gw) = (vec![0.0; x.len()], vec![0.0; w.len()]);
-        nchw::backward(&x, &w, &g, &gy, &mut want_gx, &mut want_gw, None);
-        let gy_last = swap_axes(&gy, [n, o, plane_out]);
         let mut ordered = vec![f32::NAN; w.len()];
         weight_gradient(&x_last, &gy_last, &g, &mut ordered);
         let mut gw = vec![f32::NAN; w.len()];
