@@ -404,3 +404,16 @@ impl FromStr for LogEvery {
         }
     }
 }
+
+/// The `train` arguments of `resnet-tui train FLAGS...`, for the tests of what reads them.
+///
+/// # Panics
+/// If the flags do not parse: a mistake in the test.
+#[cfg(test)]
+pub fn train_args(flags: &[&str]) -> TrainArgs {
+    let argv = ["resnet-tui", "train"].iter().chain(flags);
+    match Cli::try_parse_from(argv).map(|cli| cli.command) {
+        Ok(Some(Command::Train(args))) => *args,
+        other => panic!("{flags:?} are no train arguments: {other:?}"),
+    }
+}

@@ -19,9 +19,8 @@ mod tests {
 
     #[test]
     fn groups_digits_by_three() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(11_178_378), "11,178,378");
+        for (n, text) in [(0, "0"), (999, "999"), (1000, "1,000"), (11_178_378, "11,178,378")] {
+            assert_eq!(thousands(n), text);
+        }
     }
 }

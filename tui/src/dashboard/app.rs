@@ -371,13 +371,12 @@ pub fn outline(model: ModelName, resize: usize) -> Result<Vec<Node>, String> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
     use ratatui::crossterm::event::{KeyEventKind, KeyEventState};
 
     use ratatui::crossterm::event::KeyModifiers;
 
     use super::*;
-    use crate::cli::{Cli, Command as Sub};
+    use crate::cli::train_args;
 
     pub(crate) fn press(code: KeyCode) -> KeyEvent {
         KeyEvent {
@@ -403,10 +402,7 @@ mod tests {
     }
 
     pub(crate) fn app() -> App {
-        let args = match Cli::parse_from(["resnet-tui", "train", "--preset", "quick"]).command {
-            Some(Sub::Train(a)) => a,
-            _ => unreachable!(),
-        };
+        let args = train_args(&["--preset", "quick"]);
         App::new(SetupForm::new(&args, None).unwrap(), "found: /data (test)".into())
     }
 

@@ -219,18 +219,15 @@ mod tests {
     use std::path::PathBuf;
     use std::sync::mpsc::channel;
 
-    use clap::Parser;
     use resnet_core::checkpoint::Header;
     use resnet_core::train::{Checkpoint, Position, TrainConfig};
 
     use super::*;
-    use crate::cli::{Cli, Command as Sub, DeviceChoice};
+    use crate::cli::{train_args, DeviceChoice};
 
     /// The dashboard's flags and a run saved after `epochs` epochs of the quick recipe.
     fn resumed(flags: &[&str], epochs: usize) -> (TrainArgs, Arc<Resume>) {
-        let mut argv = vec!["resnet-tui", "train", "--resume", "run.ckpt"];
-        argv.extend_from_slice(flags);
-        let Some(Sub::Train(args)) = Cli::parse_from(argv).command else { unreachable!() };
+        let args = train_args(&[&["--resume", "run.ckpt"], flags].concat());
         let config = TrainConfig::quick();
         let checkpoint = Checkpoint {
             header: Header::new(config.model, 1, 10),
@@ -240,7 +237,7 @@ mod tests {
             velocity: None,
             history: Vec::new(),
         };
-        (*args, Arc::new(Resume { checkpoint, path: PathBuf::from("run.ckpt") }))
+        (args, Arc::new(Resume { checkpoint, path: PathBuf::from("run.ckpt") }))
     }
 
     #[test]

@@ -389,15 +389,10 @@ mod tests {
     use clap::Parser;
 
     use super::*;
-    use crate::cli::{Cli, Command};
+    use crate::cli::{train_args, Cli};
 
     fn form(flags: &[&str]) -> SetupForm {
-        let mut argv = vec!["resnet-tui", "train"];
-        argv.extend_from_slice(flags);
-        match Cli::parse_from(argv).command {
-            Some(Command::Train(args)) => SetupForm::new(&args, None).unwrap(),
-            _ => unreachable!(),
-        }
+        SetupForm::new(&train_args(flags), None).unwrap()
     }
 
     fn keys(f: &mut SetupForm, keys: &[KeyCode]) -> Vec<FormKey> {
@@ -499,10 +494,7 @@ mod tests {
 
     #[test]
     fn a_resumed_run_keeps_its_recipe() {
-        let args = match Cli::parse_from(["resnet-tui", "train", "--resume", "r.ckpt"]).command {
-            Some(Command::Train(a)) => a,
-            _ => unreachable!(),
-        };
+        let args = train_args(&["--resume", "r.ckpt"]);
         let mut f = SetupForm::new(&args, Some(&TrainConfig::quick())).unwrap();
         f.selected = 3; // learning rate
         keys(&mut f, &[KeyCode::Right]);

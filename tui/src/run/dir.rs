@@ -100,19 +100,9 @@ fn date_of(days: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
     use resnet_core::models::Arch;
 
-    use crate::cli::{Cli, Command};
-
-    fn args(flags: &[&str]) -> TrainArgs {
-        let mut argv = vec!["resnet-tui", "train"];
-        argv.extend_from_slice(flags);
-        match Cli::parse_from(argv).command {
-            Some(Command::Train(a)) => *a,
-            _ => unreachable!(),
-        }
-    }
+    use crate::cli::train_args;
 
     #[test]
     fn dates_from_days_since_1970() {
@@ -144,14 +134,15 @@ mod tests {
     #[test]
     fn a_run_directory_names_the_files_the_flags_do_not() {
         let dir = PathBuf::from("runs/a");
-        let files = RunFiles::new(Some(dir.clone()), None, &args(&[]));
+        let files = RunFiles::new(Some(dir.clone()), None, &train_args(&[]));
         assert_eq!(files.checkpoint, Some(dir.join("checkpoint.ckpt")));
         assert_eq!(files.metrics, Some(dir.join("metrics.jsonl")));
         assert_eq!(files.tensorboard, Some(dir.clone()));
-        let given = RunFiles::new(Some(dir), Some("c.ckpt".into()), &args(&["--metrics-out", "m.jsonl"]));
+        let given =
+            RunFiles::new(Some(dir), Some("c.ckpt".into()), &train_args(&["--metrics-out", "m.jsonl"]));
         assert_eq!(given.checkpoint, Some(PathBuf::from("c.ckpt")));
         assert_eq!(given.metrics, Some(PathBuf::from("m.jsonl")));
-        assert_eq!(RunFiles::new(None, None, &args(&[])), RunFiles::default());
+        assert_eq!(RunFiles::new(None, None, &train_args(&[])), RunFiles::default());
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use clap::Parser;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
 use ratatui::Terminal;
@@ -11,7 +10,7 @@ use resnet_core::train::{
     BlockReport, BlockStats, Control, EpochMetrics, Record, SaveReason, StepMetrics, TrainConfig, TrainEvent,
 };
 
-use crate::cli::{Cli, Command};
+use crate::cli::train_args;
 use crate::dashboard::app::App;
 use crate::dashboard::phase::Panel;
 use crate::dashboard::setup_form::SetupForm;
@@ -27,10 +26,7 @@ fn press(app: &mut App, code: KeyCode) {
 }
 
 fn setup_app() -> App {
-    let args = match Cli::parse_from(["resnet-tui", "train", "--preset", "quick"]).command {
-        Some(Command::Train(a)) => a,
-        _ => unreachable!(),
-    };
+    let args = train_args(&["--preset", "quick"]);
     let mut form = SetupForm::new(&args, None).unwrap();
     form.today = "2026-12-03".into();
     App::new(form, "found: /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist)".into())
