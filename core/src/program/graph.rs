@@ -65,30 +65,35 @@ impl Node {
     }
 
     /// Replaces each value the node reads by `f(value)`, in order.
-    pub fn map_inputs(&mut self, mut f: impl FnMut(usize) -> usize) {
-        match self {
-            Node::Add { a, b, .. } => (*a, *b) = (f(*a), f(*b)),
-            Node::Conv { x, .. }
-            | Node::Norm { x, .. }
-            | Node::Relu { x, .. }
-            | Node::MaxPool { x, .. }
-            | Node::GlobalAvgPool { x, .. }
-            | Node::Flatten { x, .. }
-            | Node::Linear { x, .. } => *x = f(*x),
-        }
+    pub fn map_inputs(&mut self, f: impl FnMut(usize) -> usize) {
+        self.map_values(f, |y| y);
     }
 
     /// The value the node writes.
     pub fn output(&self) -> usize {
-        match *self {
-            Node::Conv { y, .. }
-            | Node::Norm { y, .. }
-            | Node::Relu { y, .. }
-            | Node::MaxPool { y, .. }
-            | Node::GlobalAvgPool { y, .. }
-            | Node::Flatten { y, .. }
-            | Node::Linear { y, .. }
-            | Node::Add { y, .. } => y,
+        let mut output = 0;
+        self.clone().map_values(
+            |x| x,
+            |y| {
+                output = y;
+                y
+            },
+        );
+        output
+    }
+
+    /// Replaces each value the node reads by `read(value)`, in order, and the one it writes
+    /// by `write(value)`.
+    fn map_values(&mut self, mut read: impl FnMut(usize) -> usize, write: impl FnOnce(usize) -> usize) {
+        match self {
+            Node::Add { a, b, y, .. } => (*a, *b, *y) = (read(*a), read(*b), write(*y)),
+            Node::Conv { x, y, .. }
+            | Node::Norm { x, y, .. }
+            | Node::Relu { x, y }
+            | Node::MaxPool { x, y, .. }
+            | Node::GlobalAvgPool { x, y }
+            | Node::Flatten { x, y }
+            | Node::Linear { x, y, .. } => (*x, *y) = (read(*x), write(*y)),
         }
     }
 }

@@ -19,6 +19,9 @@ use crate::Error;
 /// One trainable tensor at the step being measured.
 struct Measured {
     name: String,
+    /// Where its weights before the step start in [`GradientFlow::before`], and how many.
+    offset: usize,
+    len: usize,
     grad_sq: f64,
     weight_sq: f64,
     change_sq: f64,
@@ -35,18 +38,11 @@ pub(crate) struct GradientFlow {
     scratch: Vec<f32>,
 }
 
-/// Reads the weights and squared gradient norms before the step.
-struct BeforeVisit<'a, D: Device<f32>> {
+/// Visits a model's trainable tensors before the step (with its gradients) or after it.
+struct Visit<'a, D: Device<f32>> {
     flow: &'a mut GradientFlow,
-    grads: &'a Gradients<f32, D>,
-    offset: usize,
-}
-
-/// Reads the weights after the step and sums each tensor's squares and changes.
-struct AfterVisit<'a> {
-    flow: &'a mut GradientFlow,
+    grads: Option<&'a Gradients<f32, D>>,
     index: usize,
-    offset: usize,
 }
 
 /// `t`'s values in `buffer[..len]`, growing the buffer when it is too short.
@@ -73,7 +69,7 @@ fn sum_sq(values: &[f32]) -> f64 {
     values.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
 }
 
-impl<D: Device<f32>> EachTensor<D> for BeforeVisit<'_, D> {
+impl<D: Device<f32>> EachTensor<D> for Visit<'_, D> {
     type Viewer = (ViewTensorRef, ViewTensorName);
     type Err = D::Err;
 
@@ -82,44 +78,23 @@ impl<D: Device<f32>> EachTensor<D> for BeforeVisit<'_, D> {
         trainable: bool,
         (t, name): (&Tensor<S, f32, D>, String),
     ) -> Result<(), D::Err> {
-        if trainable {
-            let flow = &mut *self.flow;
-            let len = copy_to(&self.grads.get(t), &mut flow.scratch);
-            let grad_sq = sum_sq(&flow.scratch[..len]);
-            let offset = self.offset;
-            if flow.before.len() < offset + len {
-                flow.before.resize(offset + len, 0.0);
-            }
-            t.copy_into(&mut flow.before[offset..offset + len]);
-            flow.tensors.push(Measured { name, grad_sq, weight_sq: 0.0, change_sq: 0.0 });
-            self.offset += len;
+        if !trainable {
+            return Ok(());
         }
-        Ok(())
-    }
-}
-
-impl<D: Device<f32>> EachTensor<D> for AfterVisit<'_> {
-    type Viewer = (ViewTensorRef, ViewTensorName);
-    type Err = D::Err;
-
-    fn tensor<S: Shape>(
-        &mut self,
-        trainable: bool,
-        (t, _): (&Tensor<S, f32, D>, String),
-    ) -> Result<(), D::Err> {
-        if trainable {
-            let flow = &mut *self.flow;
-            let len = copy_to(t, &mut flow.scratch);
-            // Without a matching `before_step` there is nothing to compare: zeros.
-            let before = flow.before.get(self.offset..self.offset + len).unwrap_or(&[]);
-            let (weight_sq, change_sq) = squares(before, &flow.scratch[..len]);
-            if let Some(m) = flow.tensors.get_mut(self.index) {
-                m.weight_sq = weight_sq;
-                m.change_sq = change_sq;
+        let flow = &mut *self.flow;
+        let mut scratch = core::mem::take(&mut flow.scratch);
+        match self.grads {
+            Some(grads) => {
+                let len = copy_to(&grads.get(t), &mut scratch);
+                flow.push_before(name, sum_sq(&scratch[..len]), len, |weights| t.copy_into(weights));
             }
-            self.index += 1;
-            self.offset += len;
+            None => {
+                let len = copy_to(t, &mut scratch);
+                flow.set_after(self.index, &scratch[..len]);
+            }
         }
+        flow.scratch = scratch;
+        self.index += 1;
         Ok(())
     }
 }
@@ -135,7 +110,7 @@ impl GradientFlow {
         Error: From<D::Err>,
     {
         self.tensors.clear();
-        let mut visit = BeforeVisit { flow: self, grads, offset: 0 };
+        let mut visit = Visit { flow: self, grads: Some(grads), index: 0 };
         each_tensor::<M, D, _>((model, String::new()), &mut InPlace(&mut visit))?;
         Ok(())
     }
@@ -148,7 +123,7 @@ impl GradientFlow {
     where
         Error: From<D::Err>,
     {
-        let mut visit = AfterVisit { flow: self, index: 0, offset: 0 };
+        let mut visit = Visit::<D> { flow: self, grads: None, index: 0 };
         each_tensor::<M, D, _>((model, String::new()), &mut InPlace(&mut visit))?;
         Ok(self.blocks())
     }
@@ -157,31 +132,37 @@ impl GradientFlow {
     /// update.
     pub(crate) fn before_program_step(&mut self, program: &TrainProgram) {
         self.tensors.clear();
-        let mut offset = 0;
         for (name, w, g) in program.trainable() {
-            if self.before.len() < offset + w.len() {
-                self.before.resize(offset + w.len(), 0.0);
-            }
-            self.before[offset..offset + w.len()].copy_from_slice(w);
-            self.tensors.push(Measured {
-                name: name.into(),
-                grad_sq: sum_sq(g),
-                weight_sq: 0.0,
-                change_sq: 0.0,
-            });
-            offset += w.len();
+            self.push_before(name.into(), sum_sq(g), w.len(), |weights| weights.copy_from_slice(w));
         }
     }
 
     /// Each block's numbers, `program` being the same program after its update.
     pub(crate) fn after_program_step(&mut self, program: &TrainProgram) -> Vec<BlockStats> {
-        let mut offset = 0;
-        for ((_, w, _), m) in program.trainable().zip(self.tensors.iter_mut()) {
-            let before = self.before.get(offset..offset + w.len()).unwrap_or(&[]);
-            (m.weight_sq, m.change_sq) = squares(before, w);
-            offset += w.len();
+        for (index, (_, w, _)) in program.trainable().enumerate() {
+            self.set_after(index, w);
         }
         self.blocks()
+    }
+
+    /// Records the next trainable tensor before the step: its name, Σ grad², and its `len`
+    /// weights, which `write` copies into the kept buffer.
+    fn push_before(&mut self, name: String, grad_sq: f64, len: usize, write: impl FnOnce(&mut [f32])) {
+        let offset = self.tensors.last().map_or(0, |m| m.offset + m.len);
+        if self.before.len() < offset + len {
+            self.before.resize(offset + len, 0.0);
+        }
+        write(&mut self.before[offset..offset + len]);
+        self.tensors.push(Measured { name, offset, len, grad_sq, weight_sq: 0.0, change_sq: 0.0 });
+    }
+
+    /// Compares tensor `index`'s weights after the step with those before it (without a
+    /// matching [`Self::push_before`] there is nothing to compare: nothing changes).
+    fn set_after(&mut self, index: usize, after: &[f32]) {
+        if let Some(m) = self.tensors.get_mut(index) {
+            let before = self.before.get(m.offset..m.offset + after.len()).unwrap_or(&[]);
+            (m.weight_sq, m.change_sq) = squares(before, after);
+        }
     }
 
     /// The measured tensors summed per block, in model order.
