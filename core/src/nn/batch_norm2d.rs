@@ -6,7 +6,7 @@
 use dfdx::nn::modules::*;
 use dfdx::prelude::*;
 
-use crate::ops::{BatchNormKernel, NormGeometry, NormParams};
+use crate::ops::{BatchNormKernel, NormGeometry, NormParams, Running};
 
 /// The zero-sized builder (`dev.build_module::<BatchNorm2D<64>, f32>()`).
 pub mod builder {
@@ -102,9 +102,9 @@ impl<B: Dim, H: Dim, W: Dim, D: BatchNormKernel, const C: usize> Module<Tensor<(
     type Error = D::Err;
 
     fn try_forward(&self, x: Tensor<(B, Const<C>, H, W), f32, D>) -> Result<Self::Output, D::Err> {
-        let g = geometry(x.shape());
-        let p = NormParams { scale: &self.scale, bias: &self.bias, epsilon: self.epsilon };
-        D::try_batch_norm_infer(x, p, &self.running_mean, &self.running_var, g)
+        let (epsilon, momentum, g) = (self.epsilon, self.momentum, geometry(x.shape()));
+        let p = NormParams { scale: &self.scale, bias: &self.bias, epsilon, momentum, g };
+        D::try_batch_norm_infer(x, p, Running { mean: &self.running_mean, var: &self.running_var })
     }
 }
 
@@ -118,9 +118,9 @@ impl<B: Dim, H: Dim, W: Dim, D: BatchNormKernel, const C: usize>
         &mut self,
         x: Tensor<(B, Const<C>, H, W), f32, D, OwnedTape<f32, D>>,
     ) -> Result<Self::Output, D::Err> {
-        let g = geometry(x.shape());
-        let p = NormParams { scale: &self.scale, bias: &self.bias, epsilon: self.epsilon };
-        D::try_batch_norm_train(x, p, &mut self.running_mean, &mut self.running_var, self.momentum, g)
+        let Self { scale, bias, running_mean, running_var, epsilon, momentum } = self;
+        let p = NormParams { scale, bias, epsilon: *epsilon, momentum: *momentum, g: geometry(x.shape()) };
+        D::try_batch_norm_train(x, p, Running { mean: running_mean, var: running_var })
     }
 }
 
@@ -149,32 +149,19 @@ mod tests {
         let dims = [4, 3, 5, 6];
         let data = uniform(4 * 3 * 30, 3).iter().map(|v| 3.0 * v + 1.0).collect::<Vec<_>>();
         let r = tensor4(&dev, uniform(4 * 3 * 30, 4), dims);
-        let g = NormGeometry { batch: 4, channels: 3, plane: 30 };
 
         let (mut fast, mut slow) = (layer(&dev), layer(&dev));
         let x = tensor4(&dev, data.clone(), dims);
         fn p(b: &Bn) -> NormParams<'_, Rank1<3>, Cpu> {
-            NormParams { scale: &b.scale, bias: &b.bias, epsilon: b.epsilon }
+            let g = NormGeometry { batch: 4, channels: 3, plane: 30 };
+            NormParams { scale: &b.scale, bias: &b.bias, epsilon: b.epsilon, momentum: 0.1, g }
         }
         let (bf, bs) = (fast.clone(), slow.clone());
-        let yf = Cpu::try_batch_norm_train(
-            x.leaky_trace(),
-            p(&bf),
-            &mut fast.running_mean,
-            &mut fast.running_var,
-            0.1,
-            g,
-        )
-        .unwrap();
-        let ys = generic::try_batch_norm_train(
-            x.leaky_trace(),
-            p(&bs),
-            &mut slow.running_mean,
-            &mut slow.running_var,
-            0.1,
-            g,
-        )
-        .unwrap();
+        fn running(b: &mut Bn) -> Running<&mut Tensor<Rank1<3>, f32, Cpu>> {
+            Running { mean: &mut b.running_mean, var: &mut b.running_var }
+        }
+        let yf = Cpu::try_batch_norm_train(x.leaky_trace(), p(&bf), running(&mut fast)).unwrap();
+        let ys = generic::try_batch_norm_train(x.leaky_trace(), p(&bs), running(&mut slow)).unwrap();
         assert_close(&yf.as_vec(), &ys.as_vec(), 1e-5, "train output");
         assert_close(&fast.running_mean.as_vec(), &slow.running_mean.as_vec(), 1e-6, "running mean");
         assert_close(&fast.running_var.as_vec(), &slow.running_var.as_vec(), 1e-5, "running var");
@@ -185,10 +172,11 @@ mod tests {
         assert_close(&gf.get(&bf.bias).as_vec(), &gs.get(&bs.bias).as_vec(), 1e-4, "dbias");
 
         let x = tensor4(&dev, data, dims);
-        let yf =
-            Cpu::try_batch_norm_infer(x.clone(), p(&fast), &fast.running_mean, &fast.running_var, g).unwrap();
-        let ys =
-            generic::try_batch_norm_infer(x, p(&slow), &slow.running_mean, &slow.running_var, g).unwrap();
+        fn stats(b: &Bn) -> Running<&Tensor<Rank1<3>, f32, Cpu>> {
+            Running { mean: &b.running_mean, var: &b.running_var }
+        }
+        let yf = Cpu::try_batch_norm_infer(x.clone(), p(&fast), stats(&fast)).unwrap();
+        let ys = generic::try_batch_norm_infer(x, p(&slow), stats(&slow)).unwrap();
         assert_close(&yf.as_vec(), &ys.as_vec(), 1e-5, "inference output");
     }
 

@@ -22,7 +22,8 @@ impl NormGeometry {
     }
 }
 
-/// The per-channel tensors (of shape `P`, i.e. (C,)) of a batch norm layer and its ε.
+/// What a batch-norm call reads besides `x`: the layer's per-channel tensors (of shape `P`,
+/// i.e. (C,)), its ε and momentum, and the call's sizes.
 #[derive(Debug)]
 pub struct NormParams<'a, P: Shape, D: Storage<f32>> {
     /// γ, (C,).
@@ -31,6 +32,20 @@ pub struct NormParams<'a, P: Shape, D: Storage<f32>> {
     pub bias: &'a Tensor<P, f32, D>,
     /// ε added to the variance.
     pub epsilon: f64,
+    /// How far training moves the running statistics toward the batch's (inference ignores it).
+    pub momentum: f64,
+    /// N × C × (H·W) of `x`.
+    pub g: NormGeometry,
+}
+
+/// A batch norm layer's running statistics, (C,) each: `&mut` tensors in training, which
+/// moves them, `&` ones in inference, which reads them.
+#[derive(Debug)]
+pub struct Running<T> {
+    /// The running mean.
+    pub mean: T,
+    /// The running (unbiased) variance.
+    pub var: T,
 }
 
 /// A device that can run batch normalisation forward and backward.
@@ -41,33 +56,28 @@ pub struct NormParams<'a, P: Shape, D: Storage<f32>> {
 /// an empty `impl`.
 pub trait BatchNormKernel: Device<f32> {
     /// Training mode: normalises with the batch's mean and (biased) variance, and moves the
-    /// running statistics toward them by `momentum` (the running variance is unbiased, as in
-    /// PyTorch). The backward pass reaches `x`, `scale` and `bias`.
+    /// running statistics toward them by `p.momentum` (the running variance is unbiased, as
+    /// in PyTorch). The backward pass reaches `x`, `scale` and `bias`.
     ///
     /// # Shapes
-    /// `x`: (N, C, H, W) with the dims of `X`; `running_*`: (C,).
+    /// `x`: (N, C, H, W) with the dims of `X`; `running`: (C,) each.
     fn try_batch_norm_train<X: Shape, P: Shape, T: Tape<f32, Self>>(
         x: Tensor<X, f32, Self, T>,
         p: NormParams<'_, P, Self>,
-        running_mean: &mut Tensor<P, f32, Self>,
-        running_var: &mut Tensor<P, f32, Self>,
-        momentum: f64,
-        g: NormGeometry,
+        running: Running<&mut Tensor<P, f32, Self>>,
     ) -> Result<Tensor<X, f32, Self, T>, Self::Err> {
-        super::generic::batch_norm::try_batch_norm_train(x, p, running_mean, running_var, momentum, g)
+        super::generic::batch_norm::try_batch_norm_train(x, p, running)
     }
 
     /// Inference mode: normalises with the running statistics.
     ///
     /// # Shapes
-    /// `x`: (N, C, H, W) with the dims of `X`; `running_*`: (C,).
+    /// `x`: (N, C, H, W) with the dims of `X`; `running`: (C,) each.
     fn try_batch_norm_infer<X: Shape, P: Shape>(
         x: Tensor<X, f32, Self>,
         p: NormParams<'_, P, Self>,
-        running_mean: &Tensor<P, f32, Self>,
-        running_var: &Tensor<P, f32, Self>,
-        g: NormGeometry,
+        running: Running<&Tensor<P, f32, Self>>,
     ) -> Result<Tensor<X, f32, Self>, Self::Err> {
-        super::generic::batch_norm::try_batch_norm_infer(x, p, running_mean, running_var, g)
+        super::generic::batch_norm::try_batch_norm_infer(x, p, running)
     }
 }

@@ -20,7 +20,7 @@ mod relu;
 #[cfg(all(test, feature = "std"))]
 pub(crate) mod test_support;
 
-pub use batch_norm::{BatchNormKernel, NormGeometry, NormParams};
+pub use batch_norm::{BatchNormKernel, NormGeometry, NormParams, Running};
 pub use conv2d::{conv2d, Conv2dKernel};
 pub use geometry::Geometry2d;
 pub use join::JoinKernel;

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::profile::{timed, Phase};
 use super::{output, read, read_scratch, restore, split_contiguous, take};
-use crate::ops::{BatchNormKernel, NormGeometry, NormParams};
+use crate::ops::{BatchNormKernel, NormGeometry, NormParams, Running};
 
 /// `Σ f(a[i], b[i])` in 16 f32 lanes (so that it vectorises), returned as f64. Planes are at
 /// most a few thousand values, well within f32's accuracy.
@@ -118,11 +118,9 @@ impl BatchNormKernel for Cpu {
     fn try_batch_norm_train<X: Shape, P: Shape, T: Tape<f32, Self>>(
         x: Tensor<X, f32, Self, T>,
         p: NormParams<'_, P, Self>,
-        running_mean: &mut Tensor<P, f32, Self>,
-        running_var: &mut Tensor<P, f32, Self>,
-        momentum: f64,
-        g: NormGeometry,
+        running: Running<&mut Tensor<P, f32, Self>>,
     ) -> Result<Tensor<X, f32, Self, T>, Self::Err> {
+        let (g, momentum) = (p.g, p.momentum);
         let (x, mut tape, xs) = split_contiguous(x)?;
         let (scale, bias) = (read(p.scale), read(p.bias));
         let mut ys = output(x.device(), xs.len())?;
@@ -140,7 +138,7 @@ impl BatchNormKernel for Cpu {
         // Running statistics, as PyTorch: the variance unbiased.
         let m = g.per_channel() as f64;
         let unbias = if m > 1.0 { m / (m - 1.0) } else { 1.0 };
-        let (rm, rv) = (read(running_mean), read(running_var));
+        let (rm, rv) = (read(running.mean), read(running.var));
         let rm: Vec<f32> = rm
             .iter()
             .zip(&mean)
@@ -151,8 +149,8 @@ impl BatchNormKernel for Cpu {
             .zip(&var)
             .map(|(&r, &b)| ((1.0 - momentum) * r as f64 + momentum * b * unbias) as f32)
             .collect();
-        running_mean.copy_from(&rm);
-        running_var.copy_from(&rv);
+        running.mean.copy_from(&rm);
+        running.var.copy_from(&rv);
         let y = x.device().try_tensor_from_vec(ys, *x.shape())?;
         if T::OWNS_TAPE {
             let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + p.epsilon).sqrt()).collect();
@@ -178,12 +176,11 @@ impl BatchNormKernel for Cpu {
     fn try_batch_norm_infer<X: Shape, P: Shape>(
         x: Tensor<X, f32, Self>,
         p: NormParams<'_, P, Self>,
-        running_mean: &Tensor<P, f32, Self>,
-        running_var: &Tensor<P, f32, Self>,
-        g: NormGeometry,
+        running: Running<&Tensor<P, f32, Self>>,
     ) -> Result<Tensor<X, f32, Self>, Self::Err> {
         let (x, _, xs) = split_contiguous(x)?;
-        let (scale, bias, rm, rv) = (read(p.scale), read(p.bias), read(running_mean), read(running_var));
+        let g = p.g;
+        let (scale, bias, rm, rv) = (read(p.scale), read(p.bias), read(running.mean), read(running.var));
         let inv: Vec<f64> = rv.iter().map(|&v| 1.0 / (v as f64 + p.epsilon).sqrt()).collect();
         let a: Vec<f32> = (0..g.channels).map(|c| (scale[c] as f64 * inv[c]) as f32).collect();
         let b: Vec<f32> = (0..g.channels)
