@@ -42,38 +42,29 @@ impl<E: Dtype, D: Device<E>, F: TensorCollection<E, D>, R: TensorCollection<E, D
     }
 }
 
-impl<X, S, D, T, F, R> Module<X> for Join<F, R>
-where
-    X: WithEmptyTape,
-    S: Shape,
-    D: JoinKernel,
-    T: Tape<f32, D>,
-    F: Module<X, Output = Tensor<S, f32, D, T>, Error = D::Err>,
-    R: Module<X, Output = Tensor<S, f32, D, T>, Error = D::Err>,
-{
-    type Output = Tensor<S, f32, D, T>;
-    type Error = D::Err;
+/// Implements `$trait` (`Module` or `ModuleMut`) for [`Join`] with `$forward`: both branches
+/// run on `x` (the main path on a tape-free copy), then [`JoinKernel::try_join`] adds them.
+macro_rules! join_forward {
+    ($trait:ident, $forward:ident $(, $mut:ident)?) => {
+        impl<X, S, D, T, F, R> $trait<X> for Join<F, R>
+        where
+            X: WithEmptyTape,
+            S: Shape,
+            D: JoinKernel,
+            T: Tape<f32, D>,
+            F: $trait<X, Output = Tensor<S, f32, D, T>, Error = D::Err>,
+            R: $trait<X, Output = Tensor<S, f32, D, T>, Error = D::Err>,
+        {
+            type Output = Tensor<S, f32, D, T>;
+            type Error = D::Err;
 
-    fn try_forward(&self, x: X) -> Result<Self::Output, D::Err> {
-        let f = self.f.try_forward(x.with_empty_tape())?;
-        D::try_join(f, self.r.try_forward(x)?)
-    }
+            fn $forward(&$($mut)? self, x: X) -> Result<Self::Output, D::Err> {
+                let f = self.f.$forward(x.with_empty_tape())?;
+                D::try_join(f, self.r.$forward(x)?)
+            }
+        }
+    };
 }
 
-impl<X, S, D, T, F, R> ModuleMut<X> for Join<F, R>
-where
-    X: WithEmptyTape,
-    S: Shape,
-    D: JoinKernel,
-    T: Tape<f32, D>,
-    F: ModuleMut<X, Output = Tensor<S, f32, D, T>, Error = D::Err>,
-    R: ModuleMut<X, Output = Tensor<S, f32, D, T>, Error = D::Err>,
-{
-    type Output = Tensor<S, f32, D, T>;
-    type Error = D::Err;
-
-    fn try_forward_mut(&mut self, x: X) -> Result<Self::Output, D::Err> {
-        let f = self.f.try_forward_mut(x.with_empty_tape())?;
-        D::try_join(f, self.r.try_forward_mut(x)?)
-    }
-}
+join_forward!(Module, try_forward);
+join_forward!(ModuleMut, try_forward_mut, mut);

@@ -13,7 +13,6 @@ use crate::blocks::Identity;
 use crate::models::{HeadModule, PreActHeadModule, StageModule};
 use crate::nn::modules::{BatchNorm2D, Conv2D, Flatten2D, GlobalAvgPool2D, MaxPool2D, ReLU};
 use crate::nn::ConvBias;
-use crate::ops::ReluKernel;
 
 /// One measured row: the output shape of a real forward, and the parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,27 +103,15 @@ where
     }
 }
 
-impl<B, H, W, D, const C: usize, const CLASSES: usize> LayerRows<Tensor<(B, Const<C>, H, W), f32, D>>
-    for PreActHeadModule<C, CLASSES, f32, D>
+impl<X, D, const C: usize, const CLASSES: usize> LayerRows<X> for PreActHeadModule<C, CLASSES, f32, D>
 where
-    B: Dim,
-    H: Dim,
-    W: Dim,
-    D: ReluKernel,
-    Self: Module<Tensor<(B, Const<C>, H, W), f32, D>, Error = D::Err>,
-    BatchNorm2D<C, f32, D>: Module<
-        Tensor<(B, Const<C>, H, W), f32, D>,
-        Output = Tensor<(B, Const<C>, H, W), f32, D>,
-        Error = D::Err,
-    >,
-    HeadModule<C, CLASSES, f32, D>:
-        LayerRows<Tensor<(B, Const<C>, H, W), f32, D>, Output = Self::Output, Error = D::Err>,
+    D: Device<f32>,
+    Self: Module<X, Error = D::Err>,
+    BatchNorm2D<C, f32, D>: LayerRows<X, Output = X, Error = D::Err>,
+    ReLU: LayerRows<X, Output = X, Error = D::Err>,
+    HeadModule<C, CLASSES, f32, D>: LayerRows<X, Output = Self::Output, Error = D::Err>,
 {
-    fn forward_rows(
-        &self,
-        x: Tensor<(B, Const<C>, H, W), f32, D>,
-        rows: &mut Vec<Measured>,
-    ) -> Result<Self::Output, D::Err> {
+    fn forward_rows(&self, x: X, rows: &mut Vec<Measured>) -> Result<Self::Output, D::Err> {
         let x = self.bn.forward_rows(x, rows)?;
         let x = ReLU.forward_rows(x, rows)?;
         self.head.forward_rows(x, rows)

@@ -268,13 +268,15 @@ mod tests {
 
     #[test]
     fn the_convolution_equals_the_definition() {
-        for &(n, c, o, h, w, p) in &[
+        // (n, c, o, h, w, padding)
+        let cases = [
             (2, 3, 5, 4, 4, 1),
             (1, 2, 3, 7, 9, 1),
             (3, 4, 2, 6, 7, 0),
             (1, 3, 4, 5, 6, 2),
             (2, 20, 17, 6, 5, 1),
-        ] {
+        ];
+        for (n, c, o, h, w, p) in cases {
             let g = Geometry2d::new([n, c, h, w], o, [3, 1, p]);
             assert!(applies(&g), "{g:?}");
             let (x, wt) = (uniform(g.input_len(), 1), uniform(g.weight_len(), 2));

@@ -2,22 +2,18 @@
 
 use core::arch::x86_64::*;
 
-use super::{Store, MR, NR};
+use super::{Out, Panel, Store, MR, NR};
 
 /// [`super::forward::block`] for `M` pixels.
 #[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn block<const M: usize>(
     rows: &[[*const f32; MR]],
     live: &[bool],
-    w: *const f32,
-    cn: usize,
-    ldw: usize,
-    tap_stride: usize,
-    dst: &mut [f32],
-    ldd: usize,
-    mode: Store<'_>,
+    panel: Panel<'_>,
+    out: Out<'_>,
 ) {
+    let Panel { cn, ldw, tap_stride, .. } = panel;
+    let (w, Out { dst, ldd, mode }) = (panel.w.as_ptr(), out);
     let mut acc = [[_mm512_setzero_ps(); 4]; M];
     for (t, (row, &on)) in rows.iter().zip(live).enumerate() {
         if !on {

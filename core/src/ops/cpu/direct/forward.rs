@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use rayon::prelude::*;
 
-use super::{applies, Store, MR, NR};
+use super::{applies, Out, Panel, Store, MR, NR};
 use crate::ops::Geometry2d;
 
 /// Bytes of one tap range's weights (taps × channels × [`NR`]) kept in a core's L2 cache.
@@ -92,20 +92,8 @@ pub(crate) fn forward(
                     // point at `cn` readable floats from c0 (an input pixel or `zeros`),
                     // `w` holds kk·c·o floats, and `dst` spans m pixels `step` apart of o
                     // channels each.
-                    unsafe {
-                        block(
-                            m,
-                            &rows[..],
-                            &live,
-                            &w[c0 * kk * o + ob..],
-                            cn,
-                            kk * o,
-                            o,
-                            dst,
-                            step * o,
-                            mode,
-                        );
-                    }
+                    let panel = Panel { w: &w[c0 * kk * o + ob..], cn, ldw: kk * o, tap_stride: o };
+                    unsafe { block(m, &rows[..], &live, panel, Out { dst, ldd: step * o, mode }) };
                 }
             }
         }
@@ -148,31 +136,24 @@ fn gather(
     }
 }
 
-/// One block: `m` pixels × [`NR`] channels of `dst` (row stride `ldd`) from the taps
-/// marked `live`, `cn` channels each: tap `t`'s weights start at `w + t·tap_stride` with
-/// row stride `ldw`.
+/// One block: `m` pixels × [`NR`] channels of `out` from the taps marked `live`, through
+/// the weights `panel`.
 ///
 /// # Safety
 /// AVX-512F must be present; the pointers and lengths must be as [`forward`] makes them.
-#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn block(
     m: usize,
     rows: &[[*const f32; MR]],
     live: &[bool],
-    w: &[f32],
-    cn: usize,
-    ldw: usize,
-    tap_stride: usize,
-    dst: &mut [f32],
-    ldd: usize,
-    mode: Store<'_>,
+    panel: Panel<'_>,
+    out: Out<'_>,
 ) {
     #[cfg(target_arch = "x86_64")]
     {
         macro_rules! go {
             ($($m:literal)*) => {
                 match m {
-                    $($m => super::avx512::block::<$m>(rows, live, w.as_ptr(), cn, ldw, tap_stride, dst, ldd, mode),)*
+                    $($m => super::avx512::block::<$m>(rows, live, panel, out),)*
                     _ => unreachable!("a block has 1 to {MR} pixels"),
                 }
             };
@@ -181,7 +162,7 @@ pub(super) unsafe fn block(
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = (m, rows, live, w, cn, ldw, tap_stride, dst, ldd, mode);
+        let _ = (m, rows, live, panel, out);
         unreachable!("the direct convolution runs only on x86-64");
     }
 }

@@ -117,5 +117,23 @@ enum Store<'a> {
     Add,
 }
 
+/// The weights a block multiplies: tap `t`'s start at `w[t · tap_stride..]`, `cn` input
+/// channels of [`NR`] outputs each, `ldw` apart.
+#[derive(Clone, Copy)]
+struct Panel<'a> {
+    w: &'a [f32],
+    cn: usize,
+    ldw: usize,
+    tap_stride: usize,
+}
+
+/// Where a block's sums go: one row of [`NR`] channels a pixel, `ldd` apart in `dst`,
+/// stored as `mode` says.
+struct Out<'a> {
+    dst: &'a mut [f32],
+    ldd: usize,
+    mode: Store<'a>,
+}
+
 #[cfg(test)]
 mod tests;

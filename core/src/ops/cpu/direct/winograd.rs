@@ -10,7 +10,7 @@ use alloc::vec;
 use rayon::prelude::*;
 
 use super::forward::block;
-use super::{Store, MR, NR};
+use super::{Out, Panel, Store, MR, NR};
 use crate::ops::cpu::scratch::Scratch;
 use crate::ops::cpu::winograd::{self, input_tile, output_tile, tile_grid, Filters};
 use crate::ops::Geometry2d;
@@ -69,20 +69,9 @@ pub(crate) fn forward(x: &[f32], f: &Filters, bias: Option<&[f32]>, g: &Geometry
                     }
                     // SAFETY: `applies` checked AVX-512F; each row points at C floats of V_ξ,
                     // `u` holds C·O floats, and `mx` spans the block's tiles of O channels.
-                    unsafe {
-                        block(
-                            rows_here,
-                            &rows,
-                            &[true],
-                            &u[ob..],
-                            c,
-                            o,
-                            0,
-                            &mut mx[t0 * o + ob..],
-                            o,
-                            Store::Write(None),
-                        );
-                    }
+                    let panel = Panel { w: &u[ob..], cn: c, ldw: o, tap_stride: 0 };
+                    let out = Out { dst: &mut mx[t0 * o + ob..], ldd: o, mode: Store::Write(None) };
+                    unsafe { block(rows_here, &rows, &[true], panel, out) };
                 }
             }
         }
