@@ -79,7 +79,7 @@ fn norms_and_pools(c: &mut Criterion) {
 /// backward together, next to the fast kernel: the path meant for CUDA, reported here.
 fn generic_path(c: &mut Criterion) {
     use resnet_core::dfdx::prelude::*;
-    use resnet_core::ops::{generic, Conv2dKernel};
+    use resnet_core::ops::{generic, Conv2dKernel, ConvParams};
     let mut group = c.benchmark_group("conv2d forward+backward, fast vs generic");
     group.sample_size(10);
     let dev = Cpu::default();
@@ -92,13 +92,14 @@ fn generic_path(c: &mut Criterion) {
         group.throughput(Throughput::Elements(6 * (g.output_len() * g.patch_len()) as u64));
         group.bench_function(BenchmarkId::new("fast", name), |bench| {
             bench.iter(|| {
-                Cpu::try_conv2d(x.leaky_trace(), &w, Some(&b), g, y_shape).map(|y| y.sum().backward())
+                let p = ConvParams { weight: &w, bias: Some(&b), g };
+                Cpu::try_conv2d(x.leaky_trace(), p, y_shape).map(|y| y.sum().backward())
             })
         });
         group.bench_function(BenchmarkId::new("generic", name), |bench| {
             bench.iter(|| {
-                generic::conv2d::try_conv2d(x.leaky_trace(), &w, Some(&b), g, y_shape)
-                    .map(|y| y.sum().backward())
+                let p = ConvParams { weight: &w, bias: Some(&b), g };
+                generic::conv2d::try_conv2d(x.leaky_trace(), p, y_shape).map(|y| y.sum().backward())
             })
         });
     }

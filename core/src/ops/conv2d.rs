@@ -13,20 +13,32 @@ use crate::shape::{ChannelsMatch, SpatialMap, Window, WindowOut};
 /// `std` feature `Cpu` has no kernel: dfdx's own CPU matmul fallback (without its `cpu`
 /// feature) overwrites instead of accumulating, so numeric work on `Cpu` needs `std`.
 pub trait Conv2dKernel: Device<f32> {
-    /// Convolves `x` with `weight` (and adds `bias`), recording the backward pass on `x`'s tape.
+    /// Convolves `x` with `p.weight` (and adds `p.bias`), recording the backward pass on
+    /// `x`'s tape.
     ///
     /// # Shapes
-    /// `x`: (N, C, H, W), `weight`: (O, C, K, K), `bias`: (O,), returns (N, O, OH, OW) with
-    /// the dimension types of `y_shape`. `geometry` holds the same sizes as numbers.
+    /// `x`: (N, C, H, W), returns (N, O, OH, OW) with the dimension types of `y_shape`.
     fn try_conv2d<X: Shape, Wt: Shape, Bs: Shape, Y: Shape, T: Tape<f32, Self>>(
         x: Tensor<X, f32, Self, T>,
-        weight: &Tensor<Wt, f32, Self>,
-        bias: Option<&Tensor<Bs, f32, Self>>,
-        geometry: Geometry2d,
+        p: ConvParams<'_, Wt, Bs, Self>,
         y_shape: Y,
     ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
-        super::generic::conv2d::try_conv2d(x, weight, bias, geometry, y_shape)
+        super::generic::conv2d::try_conv2d(x, p, y_shape)
     }
+}
+
+/// What a convolution reads besides `x`: its filters, its bias if any, and the call's sizes.
+///
+/// # Shapes
+/// `weight`: (O, C, K, K), `bias`: (O,); `g` holds those sizes and `x`'s as numbers.
+#[derive(Debug)]
+pub struct ConvParams<'a, Wt: Shape, Bs: Shape, D: Storage<f32>> {
+    /// The filters.
+    pub weight: &'a Tensor<Wt, f32, D>,
+    /// One bias per output channel, if any.
+    pub bias: Option<&'a Tensor<Bs, f32, D>>,
+    /// N, C, H, W, O, K, stride and padding.
+    pub g: Geometry2d,
 }
 
 /// 2-D convolution with kernel `K`, stride `S`, zero padding `P` (the `window` marker).
@@ -78,7 +90,7 @@ where
     let g = Geometry2d::new([b.size(), C, h.size(), w.size()], O, [K, S, P]);
     let y_shape =
         (b, Const, <Window<K, S, P> as SpatialMap<H>>::map(h), <Window<K, S, P> as SpatialMap<W>>::map(w));
-    D::try_conv2d(x, weight, bias, g, y_shape)
+    D::try_conv2d(x, ConvParams { weight, bias, g }, y_shape)
 }
 
 #[cfg(all(test, feature = "std"))]
@@ -97,9 +109,10 @@ mod tests {
         let wt = tensor4(&dev, w.to_vec(), [g.out_channels, g.in_channels, g.kernel, g.kernel]);
         let bt = dev.tensor_from_vec(b.to_vec(), (g.out_channels,));
         let y_shape = (g.batch, g.out_channels, g.out_height, g.out_width);
+        let p = ConvParams { weight: &wt, bias: Some(&bt), g: *g };
         let y = match path {
-            Path::Fast => Cpu::try_conv2d(xt.leaky_trace(), &wt, Some(&bt), *g, y_shape),
-            Path::Generic => generic::conv2d::try_conv2d(xt.leaky_trace(), &wt, Some(&bt), *g, y_shape),
+            Path::Fast => Cpu::try_conv2d(xt.leaky_trace(), p, y_shape),
+            Path::Generic => generic::conv2d::try_conv2d(xt.leaky_trace(), p, y_shape),
         }
         .unwrap();
         let y_values = y.as_vec();
@@ -172,7 +185,10 @@ mod tests {
         let x = tensor4(&dev, uniform(g.input_len(), 7), [2, 2, 5, 5]);
         let w = tensor4(&dev, uniform(g.weight_len(), 8), [3, 2, 3, 3]);
         let shape = (2, 3, 5, 5);
-        let conv = |x| Cpu::try_conv2d::<_, _, (usize,), _, _>(x, &w, None, g, shape).unwrap();
+        let conv = |x| {
+            Cpu::try_conv2d::<_, _, (usize,), _, _>(x, ConvParams { weight: &w, bias: None, g }, shape)
+                .unwrap()
+        };
         let grads_once = conv(x.leaky_trace()).sum().backward();
         let grads_twice = (conv(x.leaky_trace()) + conv(x.leaky_trace())).sum().backward();
         let single = grads_once.get(&x).as_vec();

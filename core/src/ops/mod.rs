@@ -21,7 +21,7 @@ mod relu;
 pub(crate) mod test_support;
 
 pub use batch_norm::{BatchNormKernel, NormGeometry, NormParams, Running};
-pub use conv2d::{conv2d, Conv2dKernel};
+pub use conv2d::{conv2d, Conv2dKernel, ConvParams};
 pub use geometry::Geometry2d;
 pub use join::JoinKernel;
 pub use max_pool2d::{max_pool2d, MaxPool2dKernel};

@@ -13,7 +13,7 @@ use super::im2col::{
 use super::profile::{timed, Phase};
 use super::scratch::Scratch;
 use super::{output, read, restore, split_contiguous, take};
-use crate::ops::{Conv2dKernel, Geometry2d};
+use crate::ops::{Conv2dKernel, ConvParams, Geometry2d};
 
 /// Floats of scratch (im2col matrix) one group of images may use: 16 MiB.
 const GROUP_BUDGET: usize = 1 << 22;
@@ -211,11 +211,10 @@ fn backward_lowered(
 impl Conv2dKernel for Cpu {
     fn try_conv2d<X: Shape, Wt: Shape, Bs: Shape, Y: Shape, T: Tape<f32, Self>>(
         x: Tensor<X, f32, Self, T>,
-        weight: &Tensor<Wt, f32, Self>,
-        bias: Option<&Tensor<Bs, f32, Self>>,
-        g: Geometry2d,
+        p: ConvParams<'_, Wt, Bs, Self>,
         y_shape: Y,
     ) -> Result<Tensor<Y, f32, Self, T>, Self::Err> {
+        let ConvParams { weight, bias, g } = p;
         let (x, mut tape, xs) = split_contiguous(x)?;
         let lowering = Lowering::new(&read(weight), &g);
         let bs = bias.map(read);

@@ -5,18 +5,16 @@
 use dfdx::prelude::*;
 
 use super::index::{padded_rows, patches_by_tap};
-use crate::ops::Geometry2d;
+use crate::ops::ConvParams;
 
 /// `y = conv(x, weight) + bias` on any device: gather-based im2col, then one matmul.
 ///
 /// # Shapes
-/// `x`: (N, C, H, W), `weight`: (O, C, K, K), `bias`: (O,), returns (N, O, OH, OW) with
+/// `x`: (N, C, H, W), `p.weight`: (O, C, K, K), `p.bias`: (O,), returns (N, O, OH, OW) with
 /// the dimension types of `y_shape`.
 pub fn try_conv2d<X, Wt, Bs, Y, D, T>(
     x: Tensor<X, f32, D, T>,
-    weight: &Tensor<Wt, f32, D>,
-    bias: Option<&Tensor<Bs, f32, D>>,
-    g: Geometry2d,
+    p: ConvParams<'_, Wt, Bs, D>,
     y_shape: Y,
 ) -> Result<Tensor<Y, f32, D, T>, D::Err>
 where
@@ -27,6 +25,7 @@ where
     D: Device<f32>,
     T: Tape<f32, D>,
 {
+    let ConvParams { weight, bias, g } = p;
     let dev = x.device().clone();
     let n = g.batch;
     let (o, ckk, oh, ow) = (g.out_channels, g.patch_len(), g.out_height, g.out_width);
